@@ -1,0 +1,31 @@
+#include "agree.h"
+
+#include <limits.h>
+#include <string.h>
+
+#include "ipb_status.h"
+
+int ipb_agree(MPI_Comm comm, int status, const char *msg, char *out, size_t outlen)
+{
+    int rank, worst;
+    MPI_Comm_rank(comm, &rank);
+    MPI_Allreduce(&status, &worst, 1, MPI_INT, MPI_MAX, comm);
+    if (worst == IPB_OK)
+        return IPB_OK;
+
+    /* Which rank speaks: the lowest one with the worst status, so the message is deterministic
+     * and matches the exit status. */
+    int mine = (status == worst) ? rank : INT_MAX, speaker;
+    MPI_Allreduce(&mine, &speaker, 1, MPI_INT, MPI_MIN, comm);
+
+    char buf[IPB_ERRMSG_LEN];
+    memset(buf, 0, sizeof(buf));
+    if (rank == speaker && msg != NULL)
+        strncpy(buf, msg, sizeof(buf) - 1);
+    MPI_Bcast(buf, (int)sizeof(buf), MPI_CHAR, speaker, comm);
+    if (out != NULL && outlen > 0) {
+        strncpy(out, buf, outlen - 1);
+        out[outlen - 1] = '\0';
+    }
+    return worst;
+}

@@ -1,0 +1,19 @@
+/* Monotonic time in seconds. CLOCK_MONOTONIC, never the wall clock: NTP steps must not bend
+ * a measurement. A double holds nanoseconds exactly for 104 days of uptime-relative time. */
+#ifndef IPB_CLOCK_H
+#define IPB_CLOCK_H
+
+#include <time.h>
+
+static inline double ipb_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* Sleep until ipb_now() >= deadline; resumes after signals (absolute deadline, so EINTR
+ * cannot stretch the sleep). */
+void ipb_sleep_until(double deadline);
+
+#endif

@@ -1,0 +1,26 @@
+/* io-pipeline-bench: MPI up -> options -> run -> report. Everything else is in libipb. */
+#include <mpi.h>
+
+#include "bench.h"
+
+int main(int argc, char **argv)
+{
+    struct ipb_bench bench;
+
+    /* Options are parsed, and the fork method's children started, before MPI_Init: see
+     * method_fork.c for why the children must not inherit MPI state. */
+    ipb_bench_init(&bench, argc, argv);
+
+    int provided = MPI_THREAD_SINGLE;
+    MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided);
+
+    int status = ipb_bench_check(&bench, provided);
+    if (status == IPB_OK && !bench.done)
+        status = ipb_bench_run(&bench);
+    if (status == IPB_OK && !bench.done)
+        status = ipb_bench_report(&bench);
+    ipb_bench_finish(&bench, status);
+
+    MPI_Finalize();
+    return status;
+}

@@ -1,0 +1,78 @@
+/* The axis of variation: how the N pipelines of one rank run (DESIGN.md, "What it measures").
+ *
+ * One struct of function pointers per method, one file per method, one registry table
+ * (methods.c) that --method looks names up in, in the spirit of fio's ioengine_ops and IOR's
+ * aiori. Nothing outside methods.c and the method files asks "which method is this?": the
+ * differences are expressed as capability flags. */
+#ifndef IPB_METHOD_H
+#define IPB_METHOD_H
+
+#include <stdio.h>
+
+#include "options.h"
+#include "pipeline.h"
+#include "ipb_status.h"
+
+/* Capability flags. */
+#define IPB_METHOD_SINGLE_PIPELINE (1u << 0) /* refuses --concurrency other than 1 */
+#define IPB_METHOD_USES_AIO_ENGINE (1u << 1) /* --aio-engine applies */
+#define IPB_METHOD_THREADED        (1u << 2) /* needs MPI_THREAD_FUNNELED */
+
+struct ipb_run;
+
+/* The start gate, provided by the caller of run(): called exactly once by every method, from
+ * the thread that called run(), after every pipeline of the rank has finished set-up (rank-local
+ * barrier) and before any pipeline reads t0. local_status is IPB_OK or an error with msg.
+ * The gate agrees with every other rank (so a set-up failure anywhere stops everyone, with no
+ * rank left waiting in a barrier), then runs MPI_Barrier. Returns IPB_OK when every rank is
+ * ready; otherwise the method must not start its timed loops. */
+typedef int (*ipb_gate_fn)(struct ipb_run *run, int local_status, const char *msg);
+
+/* What a method gets: the options and this rank's identity, the per-pipeline stats it must
+ * fill, the gate, and a place for the one error line. */
+struct ipb_run {
+    const struct ipb_options *opts;
+    unsigned rank;
+    unsigned npipelines;
+    struct ipb_pipeline_stats *stats; /* npipelines entries, zeroed by the caller */
+    ipb_gate_fn gate;
+    void *gate_arg;
+    void *method_state;   /* from prelaunch(), if any */
+    const char *aio_engine_used; /* set by methods with IPB_METHOD_USES_AIO_ENGINE */
+    char errmsg[IPB_ERRMSG_LEN];
+};
+
+struct ipb_method {
+    const char *name;
+    const char *alias;   /* the Python original's name for it, or NULL */
+    const char *summary; /* one line for --help */
+    unsigned flags;
+
+    /* Optional. Called before MPI_Init, with valid options and no rank yet (fork uses it to
+     * start its children while the process holds no MPI state). Returns IPB_OK or an error
+     * with a message in errmsg. */
+    int (*prelaunch)(struct ipb_run *run);
+
+    /* Set up every pipeline (buffers, files, workers), call run->gate exactly once, run the
+     * timed loops, fill run->stats, close the files. Returns IPB_OK, IPB_ERUN with one line in
+     * run->errmsg, or the non-OK status that the gate returned (then errmsg may stay empty:
+     * the failing rank reports). Does not remove files: the caller does, from stats->created. */
+    int (*run)(struct ipb_run *run);
+
+    /* Optional. Release what prelaunch() started when run() will not be called (bad input
+     * found after MPI_Init). */
+    void (*abandon)(struct ipb_run *run);
+};
+
+/* The registry. */
+const struct ipb_method *ipb_method_find(const char *name); /* name or alias, NULL if none */
+const struct ipb_method *ipb_method_default(void);
+void ipb_method_list(FILE *out); /* for --help */
+void ipb_method_names(char *out, size_t outlen); /* "sequential, openmp, fork, aio" */
+
+extern const struct ipb_method ipb_method_sequential;
+extern const struct ipb_method ipb_method_openmp;
+extern const struct ipb_method ipb_method_fork;
+extern const struct ipb_method ipb_method_aio;
+
+#endif

@@ -1,0 +1,367 @@
+#include "options.h"
+
+#include <stdarg.h>
+#include <string.h>
+
+#include "ipb_status.h"
+#include "method.h"
+#include "units.h"
+
+void ipb_options_defaults(struct ipb_options *o)
+{
+    memset(o, 0, sizeof(*o));
+    o->method = ipb_method_default();
+    o->duration_s = 10.0;
+    o->buffer_bytes = 256 * 1024;
+    o->concurrency = 1;
+    o->recv_delay_s = 0.1;
+    strcpy(o->output_base, "io-pipeline-bench.out");
+    o->compute_sparsity = 8;
+    o->sync = IPB_SYNC_EVERY;
+    o->aio_engine = IPB_AIO_AUTO;
+    o->seed = 1;
+}
+
+const char *ipb_sync_name(enum ipb_sync s)
+{
+    switch (s) {
+    case IPB_SYNC_EVERY:
+        return "every";
+    case IPB_SYNC_END:
+        return "end";
+    case IPB_SYNC_NONE:
+        return "none";
+    }
+    return "?";
+}
+
+const char *ipb_aio_engine_name(enum ipb_aio_engine e)
+{
+    switch (e) {
+    case IPB_AIO_AUTO:
+        return "auto";
+    case IPB_AIO_IO_URING:
+        return "io_uring";
+    case IPB_AIO_POSIX:
+        return "posix";
+    }
+    return "?";
+}
+
+/* Parser state handed to every option handler. */
+struct parse {
+    struct ipb_options *o;
+    char *err;
+    size_t errlen;
+    const char *opt; /* the option as the user spelled it, for messages */
+    int aio_engine_given;
+    int concurrency_given;
+};
+
+static int fail(struct parse *ps, const char *value, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Every bad-input message has one shape: "<option> '<value>': <reason>". */
+static int fail(struct parse *ps, const char *value, const char *fmt, ...)
+{
+    char why[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why, sizeof(why), fmt, ap);
+    va_end(ap);
+    if (value != NULL)
+        snprintf(ps->err, ps->errlen, "%s '%s': %s", ps->opt, value, why);
+    else
+        snprintf(ps->err, ps->errlen, "%s: %s", ps->opt, why);
+    return IPB_EBADINPUT;
+}
+
+static int copy_text(struct parse *ps, const char *v, char *dst, size_t dstlen, int allow_empty)
+{
+    if (!allow_empty && *v == '\0')
+        return fail(ps, v, "empty value");
+    if (strlen(v) >= dstlen)
+        return fail(ps, v, "longer than %zu characters", dstlen - 1);
+    /* Values end up in a tab-separated .dat row and in one-line messages: control characters
+     * would break both. */
+    for (const char *c = v; *c; c++)
+        if ((unsigned char)*c < 0x20 || *c == 0x7f)
+            return fail(ps, v, "contains a tab, newline or other control character");
+    strcpy(dst, v);
+    return IPB_OK;
+}
+
+static int opt_method(struct parse *ps, const char *v)
+{
+    const struct ipb_method *m = ipb_method_find(v);
+    if (m == NULL) {
+        char names[256];
+        ipb_method_names(names, sizeof(names));
+        return fail(ps, v, "unknown method (one of: %s)", names);
+    }
+    ps->o->method = m;
+    return IPB_OK;
+}
+
+static int opt_duration(struct parse *ps, const char *v)
+{
+    const char *why;
+    if (ipb_parse_double(v, 0.0, IPB_MAX_DURATION_S, &ps->o->duration_s, &why) != 0)
+        return fail(ps, v, "%s (seconds, > 0 and <= %g)", why, IPB_MAX_DURATION_S);
+    if (ps->o->duration_s <= 0.0)
+        return fail(ps, v, "must be greater than 0 seconds");
+    return IPB_OK;
+}
+
+static int opt_buffer_size(struct parse *ps, const char *v)
+{
+    const char *why;
+    if (ipb_parse_size(v, IPB_MAX_BUFFER_BYTES, &ps->o->buffer_bytes, &why) != 0)
+        return fail(ps, v, "%s (at most 16 GiB)", why);
+    return IPB_OK;
+}
+
+static int opt_concurrency(struct parse *ps, const char *v)
+{
+    const char *why;
+    uint64_t n;
+    if (ipb_parse_u64(v, 1, IPB_MAX_CONCURRENCY, &n, &why) != 0)
+        return fail(ps, v, "%s (pipelines per rank, 1 to %d)", why, IPB_MAX_CONCURRENCY);
+    ps->o->concurrency = (unsigned)n;
+    ps->concurrency_given = 1;
+    return IPB_OK;
+}
+
+static int opt_recv_delay(struct parse *ps, const char *v)
+{
+    const char *why;
+    if (ipb_parse_double(v, 0.0, IPB_MAX_RECV_DELAY_S, &ps->o->recv_delay_s, &why) != 0)
+        return fail(ps, v, "%s (seconds, 0 to %g)", why, IPB_MAX_RECV_DELAY_S);
+    return IPB_OK;
+}
+
+static int opt_output_file(struct parse *ps, const char *v)
+{
+    /* Leave room for ".<rank>.<pipeline>". */
+    return copy_text(ps, v, ps->o->output_base, sizeof(ps->o->output_base) - 32, 0);
+}
+
+static int opt_compute_sparsity(struct parse *ps, const char *v)
+{
+    const char *why;
+    if (ipb_parse_u64(v, 0, IPB_MAX_SPARSITY, &ps->o->compute_sparsity, &why) != 0)
+        return fail(ps, v, "%s (every K-th byte, 0 = no compute)", why);
+    return IPB_OK;
+}
+
+static int opt_sync(struct parse *ps, const char *v)
+{
+    static const enum ipb_sync all[] = {IPB_SYNC_EVERY, IPB_SYNC_END, IPB_SYNC_NONE};
+    for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+        if (strcmp(v, ipb_sync_name(all[i])) == 0) {
+            ps->o->sync = all[i];
+            return IPB_OK;
+        }
+    return fail(ps, v, "unknown sync policy (one of: every, end, none)");
+}
+
+static int opt_aio_engine(struct parse *ps, const char *v)
+{
+    static const enum ipb_aio_engine all[] = {IPB_AIO_AUTO, IPB_AIO_IO_URING, IPB_AIO_POSIX};
+    for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+        if (strcmp(v, ipb_aio_engine_name(all[i])) == 0) {
+            ps->o->aio_engine = all[i];
+            ps->aio_engine_given = 1;
+            return IPB_OK;
+        }
+    return fail(ps, v, "unknown engine (one of: auto, io_uring, posix)");
+}
+
+static int opt_dat(struct parse *ps, const char *v)
+{
+    return copy_text(ps, v, ps->o->dat_path, sizeof(ps->o->dat_path), 0);
+}
+
+static int opt_hdf5(struct parse *ps, const char *v)
+{
+    return copy_text(ps, v, ps->o->hdf5_path, sizeof(ps->o->hdf5_path), 0);
+}
+
+static int opt_label(struct parse *ps, const char *v)
+{
+    return copy_text(ps, v, ps->o->label, sizeof(ps->o->label), 1);
+}
+
+static int opt_seed(struct parse *ps, const char *v)
+{
+    const char *why;
+    if (ipb_parse_u64(v, 0, UINT64_MAX, &ps->o->seed, &why) != 0)
+        return fail(ps, v, "%s", why);
+    return IPB_OK;
+}
+
+static int opt_keep_files(struct parse *ps, const char *v)
+{
+    (void)v;
+    ps->o->keep_files = true;
+    return IPB_OK;
+}
+
+static int opt_help(struct parse *ps, const char *v)
+{
+    (void)v;
+    ps->o->help = true;
+    return IPB_OK;
+}
+
+static int opt_version(struct parse *ps, const char *v)
+{
+    (void)v;
+    ps->o->version = true;
+    return IPB_OK;
+}
+
+/* The option table: --help is generated from it, so it cannot fall behind the parser. */
+struct option_spec {
+    const char *name;
+    char short_name;
+    const char *arg; /* NULL: a flag without a value */
+    int (*handle)(struct parse *ps, const char *value);
+    const char *help;
+};
+
+static const struct option_spec specs[] = {
+    {"method", 'm', "NAME", opt_method,
+     "intra-rank concurrency method (default sequential; see METHODS)"},
+    {"duration", 'd', "SECONDS", opt_duration,
+     "timed phase: pipelines start iterations until then (default 10)"},
+    {"buffer-size", 'b', "SIZE", opt_buffer_size,
+     "bytes per write; a bare number is KiB, suffixes B K KiB M MiB G GiB (default 256 = 256 KiB)"},
+    {"concurrency", 'c', "N", opt_concurrency, "pipelines per rank (default 1)"},
+    {"recv-delay", 'r', "SECONDS", opt_recv_delay,
+     "emulated receive wait per iteration (default 0.1)"},
+    {"output-file", 'o', "BASE", opt_output_file,
+     "data files are BASE.<rank>.<pipeline> (default io-pipeline-bench.out)"},
+    {"compute-sparsity", 'k', "K", opt_compute_sparsity,
+     "compute fills every K-th byte from the pipeline's PRNG; 0 = off (default 8)"},
+    {"sync", 's', "POLICY", opt_sync,
+     "every: fsync after each write; end: once per file at the end; none (default every)"},
+    {"aio-engine", 'e', "ENGINE", opt_aio_engine,
+     "aio method only: auto, io_uring or posix (default auto: io_uring if the kernel allows)"},
+    {"dat", 0, "FILE", opt_dat, "append the result row to FILE (header when new)"},
+    {"hdf5", 0, "FILE", opt_hdf5, "append the run to the HDF5 results FILE"},
+    {"keep-files", 0, NULL, opt_keep_files, "keep the data files after the run"},
+    {"label", 'l', "TEXT", opt_label, "free text stored with the result (default none)"},
+    {"seed", 0, "N", opt_seed, "PRNG seed; streams derive from (seed, rank, pipeline) (default 1)"},
+    {"help", 'h', NULL, opt_help, "print this help and exit"},
+    {"version", 'V', NULL, opt_version, "print the version and exit"},
+};
+
+static const struct option_spec *find_long(const char *name, size_t len)
+{
+    for (size_t i = 0; i < sizeof(specs) / sizeof(specs[0]); i++)
+        if (strlen(specs[i].name) == len && strncmp(specs[i].name, name, len) == 0)
+            return &specs[i];
+    return NULL;
+}
+
+static const struct option_spec *find_short(char c)
+{
+    for (size_t i = 0; i < sizeof(specs) / sizeof(specs[0]); i++)
+        if (specs[i].short_name != 0 && specs[i].short_name == c)
+            return &specs[i];
+    return NULL;
+}
+
+/* Combinations that no single option can judge. */
+static int check_combinations(struct parse *ps)
+{
+    struct ipb_options *o = ps->o;
+    if ((o->method->flags & IPB_METHOD_SINGLE_PIPELINE) && o->concurrency != 1) {
+        char v[32];
+        snprintf(v, sizeof(v), "%u", o->concurrency);
+        ps->opt = "--concurrency";
+        return fail(ps, v, "method %s runs exactly one pipeline per rank (use 1, or more ranks)",
+                    o->method->name);
+    }
+    if (ps->aio_engine_given && !(o->method->flags & IPB_METHOD_USES_AIO_ENGINE)) {
+        ps->opt = "--aio-engine";
+        return fail(ps, ipb_aio_engine_name(o->aio_engine),
+                    "only applies to --method aio (method here: %s)", o->method->name);
+    }
+    return IPB_OK;
+}
+
+int ipb_options_parse(int argc, char *const argv[], struct ipb_options *o, char *err,
+                      size_t errlen)
+{
+    struct parse ps = {.o = o, .err = err, .errlen = errlen};
+    err[0] = '\0';
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const struct option_spec *spec = NULL;
+        const char *value = NULL;
+        ps.opt = a;
+        if (strncmp(a, "--", 2) == 0 && a[2] != '\0') {
+            const char *eq = strchr(a + 2, '=');
+            size_t len = eq ? (size_t)(eq - (a + 2)) : strlen(a + 2);
+            spec = find_long(a + 2, len);
+            if (spec != NULL && eq != NULL) {
+                if (spec->arg == NULL) {
+                    snprintf(err, errlen, "--%s takes no value (given '%s')", spec->name,
+                             eq + 1);
+                    return IPB_EBADINPUT;
+                }
+                value = eq + 1;
+            }
+        } else if (a[0] == '-' && a[1] != '\0' && a[2] == '\0') {
+            spec = find_short(a[1]);
+        }
+        if (spec == NULL) {
+            snprintf(err, errlen, "unknown option '%s' (see --help)", a);
+            return IPB_EBADINPUT;
+        }
+        char optname[64];
+        snprintf(optname, sizeof(optname), "--%s", spec->name);
+        ps.opt = optname;
+        if (spec->arg != NULL && value == NULL) {
+            if (i + 1 >= argc) {
+                snprintf(err, errlen, "%s: missing value (%s)", optname, spec->arg);
+                return IPB_EBADINPUT;
+            }
+            value = argv[++i];
+        }
+        int rc = spec->handle(&ps, value);
+        if (rc != IPB_OK)
+            return rc;
+    }
+    if (o->help || o->version)
+        return IPB_OK;
+    return check_combinations(&ps);
+}
+
+void ipb_options_usage(FILE *out, const char *progname)
+{
+    fprintf(out,
+            "Usage: mpirun -np RANKS %s [OPTIONS]\n"
+            "\n"
+            "Each MPI rank runs N pipelines, each looping recv (wait) -> compute (fill a\n"
+            "buffer) -> write (append to its own file, fsync) for the duration; rank 0 prints\n"
+            "a tab-separated .dat header and row with the aggregate throughput.\n"
+            "\n"
+            "Options:\n",
+            progname);
+    for (size_t i = 0; i < sizeof(specs) / sizeof(specs[0]); i++) {
+        const struct option_spec *s = &specs[i];
+        char left[64];
+        char shortpart[8] = "    ";
+        if (s->short_name)
+            snprintf(shortpart, sizeof(shortpart), "-%c, ", s->short_name);
+        snprintf(left, sizeof(left), "%s--%s%s%s", shortpart, s->name, s->arg ? " " : "",
+                 s->arg ? s->arg : "");
+        fprintf(out, "  %-30s %s\n", left, s->help);
+    }
+    fprintf(out, "\nMethods (--method):\n");
+    ipb_method_list(out);
+    fprintf(out, "\nExit status: 0 success, 1 failure while running, 2 bad input.\n");
+}

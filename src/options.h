@@ -1,0 +1,73 @@
+/* Command line of io-pipeline-bench (DESIGN.md, "Command line").
+ *
+ * Parsing is pure: it takes argv and returns a filled struct or one error line. No MPI, no
+ * I/O, no globals, so it is unit-tested directly and runs identically on every rank (every
+ * rank parses the same argv, so every rank reaches the same verdict without talking). Checks
+ * that need the file system (does the directory exist?) live in preflight.c. */
+#ifndef IPB_OPTIONS_H
+#define IPB_OPTIONS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+struct ipb_method;
+
+enum ipb_sync {
+    IPB_SYNC_EVERY, /* fsync after every write (the original's behaviour) */
+    IPB_SYNC_END,   /* one fsync per file after its last write, inside the timed phase */
+    IPB_SYNC_NONE,  /* never fsync: measures the page cache, not the storage */
+};
+
+enum ipb_aio_engine {
+    IPB_AIO_AUTO,     /* io_uring where the kernel allows it, else POSIX AIO */
+    IPB_AIO_IO_URING, /* liburing */
+    IPB_AIO_POSIX,    /* aio_write/aio_fsync (glibc: user-space threads) */
+};
+
+/* Upper bounds that keep arithmetic far from overflow and catch typos ("--concurrency
+ * 1000000"); they are not performance limits. */
+#define IPB_MAX_CONCURRENCY 4096
+#define IPB_MAX_BUFFER_BYTES (UINT64_C(16) << 30)
+#define IPB_MAX_DURATION_S 1e6
+#define IPB_MAX_RECV_DELAY_S 3600.0
+#define IPB_MAX_SPARSITY (UINT64_C(1) << 30)
+#define IPB_LABEL_MAX 256
+#define IPB_PATH_MAX 4096
+
+struct ipb_options {
+    const struct ipb_method *method;
+    double duration_s;
+    uint64_t buffer_bytes;
+    unsigned concurrency;
+    double recv_delay_s;
+    char output_base[IPB_PATH_MAX]; /* data files are <output_base>.<rank>.<pipeline> */
+    uint64_t compute_sparsity;      /* fill every K-th byte; 0 skips compute */
+    enum ipb_sync sync;
+    enum ipb_aio_engine aio_engine;
+    char dat_path[IPB_PATH_MAX];  /* "" = stdout only */
+    char hdf5_path[IPB_PATH_MAX]; /* "" = no HDF5 output */
+    bool keep_files;
+    char label[IPB_LABEL_MAX]; /* free text stored with the run; "" = none */
+    uint64_t seed;
+    bool help;    /* --help given: print usage, run nothing */
+    bool version; /* --version given */
+};
+
+/* Fill *o with the defaults documented in --help and the README. */
+void ipb_options_defaults(struct ipb_options *o);
+
+/* Parse argv[1..argc-1] over the defaults. Returns IPB_OK, or IPB_EBADINPUT with one line in
+ * err naming the option and the offending value. Also checks combinations (sequential with
+ * concurrency > 1, --aio-engine with a method other than aio, ...). */
+int ipb_options_parse(int argc, char *const argv[], struct ipb_options *o, char *err,
+                      size_t errlen);
+
+/* The --help text. */
+void ipb_options_usage(FILE *out, const char *progname);
+
+const char *ipb_sync_name(enum ipb_sync s);
+const char *ipb_aio_engine_name(enum ipb_aio_engine e);
+
+#endif

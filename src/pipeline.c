@@ -1,0 +1,218 @@
+#include "pipeline.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "clock.h"
+
+const char *ipb_stage_name(enum ipb_stage s)
+{
+    switch (s) {
+    case IPB_STAGE_NONE:
+        return "none";
+    case IPB_STAGE_SETUP:
+        return "set-up";
+    case IPB_STAGE_OPEN:
+        return "open";
+    case IPB_STAGE_RECV:
+        return "recv";
+    case IPB_STAGE_COMPUTE:
+        return "compute";
+    case IPB_STAGE_WRITE:
+        return "write";
+    case IPB_STAGE_FSYNC:
+        return "fsync";
+    case IPB_STAGE_CLOSE:
+        return "close";
+    }
+    return "?";
+}
+
+int ipb_data_path(char *out, size_t outlen, const char *base, unsigned rank, unsigned index)
+{
+    int n = snprintf(out, outlen, "%s.%u.%u", base, rank, index);
+    return (n < 0 || (size_t)n >= outlen) ? -1 : 0;
+}
+
+int ipb_pipeline_fail(struct ipb_pipeline *p, enum ipb_stage stage, int errnum)
+{
+    if (!p->stats->failed) {
+        p->stats->failed = 1;
+        p->stats->error_stage = (int)stage;
+        p->stats->error_errno = errnum;
+    }
+    return -1;
+}
+
+int ipb_pipeline_init(struct ipb_pipeline *p, const struct ipb_options *opts,
+                      struct ipb_pipeline_stats *stats, unsigned rank, unsigned index)
+{
+    memset(p, 0, sizeof(*p));
+    p->opts = opts;
+    p->stats = stats;
+    p->rank = rank;
+    p->index = index;
+    p->fd = -1;
+    if (ipb_data_path(p->path, sizeof(p->path), opts->output_base, rank, index) != 0)
+        return ipb_pipeline_fail(p, IPB_STAGE_SETUP, ENAMETOOLONG);
+    ipb_prng_seed(&p->prng, opts->seed, rank, index);
+
+    /* Page-aligned so O_DIRECT could be added later and so no two pipelines share a page.
+     * Filling it here touches every page: first touch is slow on some machines (0.3 GiB/s
+     * seen), and must not be paid inside the timed phase. */
+    size_t align = 4096;
+    size_t len = (size_t)opts->buffer_bytes;
+    size_t alloc = (len + align - 1) / align * align;
+    p->buf = aligned_alloc(align, alloc);
+    if (p->buf == NULL)
+        return ipb_pipeline_fail(p, IPB_STAGE_SETUP, ENOMEM);
+    ipb_prng_fill(&p->prng, p->buf, alloc);
+    return 0;
+}
+
+int ipb_pipeline_open(struct ipb_pipeline *p)
+{
+    /* O_EXCL: never truncate or append to a file we did not create. O_NOFOLLOW: never write
+     * through a symlink planted at the path. No O_APPEND: every method writes at an explicit
+     * offset (io_uring and POSIX AIO need one), which is the same as appending because each
+     * file has exactly one writer. */
+    int fd;
+    do {
+        fd = open(p->path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+    } while (fd < 0 && errno == EINTR);
+    if (fd < 0)
+        return ipb_pipeline_fail(p, IPB_STAGE_OPEN, errno);
+    p->fd = fd;
+    p->offset = 0;
+    p->stats->created = 1;
+    return 0;
+}
+
+int ipb_pipeline_setup(struct ipb_pipeline *p, const struct ipb_options *opts,
+                       struct ipb_pipeline_stats *stats, unsigned rank, unsigned index)
+{
+    if (ipb_pipeline_init(p, opts, stats, rank, index) != 0)
+        return -1;
+    return ipb_pipeline_open(p);
+}
+
+void ipb_pipeline_recv(struct ipb_pipeline *p)
+{
+    if (p->opts->recv_delay_s > 0.0)
+        ipb_sleep_until(ipb_now() + p->opts->recv_delay_s);
+}
+
+void ipb_pipeline_compute(struct ipb_pipeline *p)
+{
+    if (p->opts->compute_sparsity > 0)
+        ipb_prng_fill_sparse(&p->prng, p->buf, (size_t)p->opts->buffer_bytes,
+                             p->opts->compute_sparsity);
+}
+
+int ipb_pipeline_write(struct ipb_pipeline *p)
+{
+    const unsigned char *b = p->buf;
+    size_t left = (size_t)p->opts->buffer_bytes;
+    while (left > 0) {
+        ssize_t n = pwrite(p->fd, b, left, (off_t)p->offset);
+        if (n < 0) {
+            if (errno == EINTR || errno == EAGAIN)
+                continue;
+            return ipb_pipeline_fail(p, IPB_STAGE_WRITE, errno);
+        }
+        if (n == 0) /* cannot happen for a regular file; refuse to spin if it does */
+            return ipb_pipeline_fail(p, IPB_STAGE_WRITE, EIO);
+        b += n;
+        left -= (size_t)n;
+        p->offset += (uint64_t)n;
+    }
+    return 0;
+}
+
+int ipb_pipeline_fsync(struct ipb_pipeline *p)
+{
+    int rc;
+    do {
+        rc = fsync(p->fd);
+    } while (rc != 0 && errno == EINTR);
+    return rc == 0 ? 0 : ipb_pipeline_fail(p, IPB_STAGE_FSYNC, errno);
+}
+
+int ipb_pipeline_run(struct ipb_pipeline *p, atomic_int *stop)
+{
+    const struct ipb_options *o = p->opts;
+    struct ipb_pipeline_stats *st = p->stats;
+    const double t0 = ipb_now();
+    double t = t0;
+    int rc = 0;
+
+    while (t - t0 < o->duration_s && !atomic_load_explicit(stop, memory_order_relaxed)) {
+        ipb_pipeline_recv(p);
+        double t_recv = ipb_now();
+        ipb_pipeline_compute(p);
+        double t_compute = ipb_now();
+        if (ipb_pipeline_write(p) != 0) {
+            rc = -1;
+            break;
+        }
+        double t_write = ipb_now();
+        if (o->sync == IPB_SYNC_EVERY && ipb_pipeline_fsync(p) != 0) {
+            rc = -1;
+            break;
+        }
+        double t_end = ipb_now();
+        st->recv_s += t_recv - t;
+        st->compute_s += t_compute - t_recv;
+        st->write_s += t_write - t_compute;
+        st->fsync_s += t_end - t_write;
+        st->bytes += o->buffer_bytes;
+        st->iterations++;
+        st->elapsed_s = t_end - t0;
+        t = t_end;
+    }
+    /* --sync end: one fsync makes the whole file durable; it belongs to the timed phase, or the
+     * figure would measure the page cache. */
+    if (rc == 0 && o->sync == IPB_SYNC_END && st->iterations > 0) {
+        double t_sync = ipb_now();
+        if (ipb_pipeline_fsync(p) != 0) {
+            rc = -1;
+        } else {
+            double t_end = ipb_now();
+            st->fsync_s += t_end - t_sync;
+            st->elapsed_s = t_end - t0;
+        }
+    }
+    if (rc != 0)
+        atomic_store(stop, 1);
+    return rc;
+}
+
+int ipb_pipeline_close(struct ipb_pipeline *p)
+{
+    int rc = 0;
+    if (p->fd >= 0) {
+        /* close() can report a deferred write error (NFS); not retried after EINTR, since
+         * the descriptor is gone on Linux either way. */
+        if (close(p->fd) != 0 && errno != EINTR)
+            rc = ipb_pipeline_fail(p, IPB_STAGE_CLOSE, errno);
+        p->fd = -1;
+    }
+    return rc;
+}
+
+void ipb_pipeline_free(struct ipb_pipeline *p)
+{
+    free(p->buf);
+    p->buf = NULL;
+}
+
+void ipb_pipeline_describe_error(char *out, size_t outlen, const struct ipb_pipeline_stats *st,
+                                 unsigned rank, unsigned index, const char *path)
+{
+    snprintf(out, outlen, "rank %u pipeline %u file %s: %s: %s", rank, index, path,
+             ipb_stage_name((enum ipb_stage)st->error_stage), strerror(st->error_errno));
+}

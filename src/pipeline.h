@@ -1,0 +1,101 @@
+/* One pipeline: a buffer, a file, a PRNG and the three stages (recv -> compute -> write).
+ *
+ * The stage functions are shared by every method: sequential, openmp and fork run the blocking
+ * loop ipb_pipeline_run(); aio drives the same buffer, file and compute stage from its own
+ * state machine. What a pipeline measured lives in struct ipb_pipeline_stats, a plain struct
+ * that may sit in memory shared with the parent (fork) and is padded to cache lines so that
+ * two pipelines' counters never share one (threads write them in the hot loop). */
+#ifndef IPB_PIPELINE_H
+#define IPB_PIPELINE_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "options.h"
+#include "prng.h"
+
+#define IPB_CACHE_LINE 64
+
+/* Which stage a failure happened in: named in the error message. */
+enum ipb_stage {
+    IPB_STAGE_NONE = 0,
+    IPB_STAGE_SETUP, /* allocating the buffer */
+    IPB_STAGE_OPEN,
+    IPB_STAGE_RECV,
+    IPB_STAGE_COMPUTE,
+    IPB_STAGE_WRITE,
+    IPB_STAGE_FSYNC,
+    IPB_STAGE_CLOSE,
+};
+
+const char *ipb_stage_name(enum ipb_stage s);
+
+struct ipb_pipeline_stats {
+    uint64_t bytes;      /* bytes written by completed iterations */
+    uint64_t iterations; /* completed iterations (buffers written) */
+    double elapsed_s;    /* t0 -> end of the last completed iteration (incl. --sync end fsync) */
+    double recv_s;       /* summed seconds in each stage */
+    double compute_s;
+    double write_s;
+    double fsync_s;
+    int created;    /* 1 once this run created the data file (O_EXCL succeeded) */
+    int failed;     /* 1 if the pipeline stopped on an error */
+    int error_errno;
+    int error_stage; /* enum ipb_stage */
+} __attribute__((aligned(IPB_CACHE_LINE)));
+
+struct ipb_pipeline {
+    const struct ipb_options *opts;
+    struct ipb_pipeline_stats *stats; /* may point into a shared mapping (fork) */
+    unsigned rank;
+    unsigned index;
+    int fd;
+    unsigned char *buf;
+    uint64_t offset; /* next write offset == bytes in the file */
+    struct ipb_prng prng;
+    char path[IPB_PATH_MAX + 32];
+} __attribute__((aligned(IPB_CACHE_LINE)));
+
+/* "<base>.<rank>.<index>" into out; returns -1 if it does not fit. */
+int ipb_data_path(char *out, size_t outlen, const char *base, unsigned rank, unsigned index);
+
+/* Untimed set-up: path, PRNG, buffer allocated, touched and filled with random bytes.
+ * Does not open the file. Returns 0, or -1 with the error recorded in stats. */
+int ipb_pipeline_init(struct ipb_pipeline *p, const struct ipb_options *opts,
+                      struct ipb_pipeline_stats *stats, unsigned rank, unsigned index);
+
+/* ipb_pipeline_init() then ipb_pipeline_open(): the whole untimed set-up of one pipeline. */
+int ipb_pipeline_setup(struct ipb_pipeline *p, const struct ipb_options *opts,
+                       struct ipb_pipeline_stats *stats, unsigned rank, unsigned index);
+
+/* Create the data file with O_CREAT|O_EXCL|O_NOFOLLOW (never an existing file, never through
+ * a symlink). Sets stats->created. Returns 0, or -1 with the error recorded. */
+int ipb_pipeline_open(struct ipb_pipeline *p);
+
+/* The stages, blocking. recv sleeps --recv-delay (cannot fail); compute rewrites every K-th
+ * byte (cannot fail); write writes the whole buffer at the current offset (short writes and
+ * EINTR/EAGAIN retried); fsync. write and fsync return 0, or -1 with the error recorded. */
+void ipb_pipeline_recv(struct ipb_pipeline *p);
+void ipb_pipeline_compute(struct ipb_pipeline *p);
+int ipb_pipeline_write(struct ipb_pipeline *p);
+int ipb_pipeline_fsync(struct ipb_pipeline *p);
+
+/* Record a failure (first one wins) and return -1. */
+int ipb_pipeline_fail(struct ipb_pipeline *p, enum ipb_stage stage, int errnum);
+
+/* The timed loop for the blocking methods: t0 is read here, right after the start gate, and an
+ * iteration starts while now - t0 < duration and *stop is 0. A pipeline that fails sets
+ * *stop so the other pipelines of the rank stop at their next iteration. Returns 0 or -1. */
+int ipb_pipeline_run(struct ipb_pipeline *p, atomic_int *stop);
+
+/* Close the file (keeps it) and free the buffer. Safe on a partly set-up pipeline. */
+int ipb_pipeline_close(struct ipb_pipeline *p);
+void ipb_pipeline_free(struct ipb_pipeline *p);
+
+/* One line describing a failed pipeline: "rank R pipeline P file F: write: strerror". */
+void ipb_pipeline_describe_error(char *out, size_t outlen, const struct ipb_pipeline_stats *st,
+                                 unsigned rank, unsigned index, const char *path);
+
+#endif
