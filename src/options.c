@@ -117,7 +117,7 @@ static int opt_buffer_size(struct parse *ps, const char *v)
 {
     const char *why;
     if (ipb_parse_size(v, IPB_MAX_BUFFER_BYTES, &ps->o->buffer_bytes, &why) != 0)
-        return fail(ps, v, "%s (at most 16 GiB)", why);
+        return fail(ps, v, "%s%s", why, strcmp(why, "too large") == 0 ? " (at most 16 GiB)" : "");
     return IPB_OK;
 }
 
@@ -325,7 +325,9 @@ int ipb_options_parse(int argc, char *const argv[], struct ipb_options *o, char 
         snprintf(optname, sizeof(optname), "--%s", spec->name);
         ps.opt = optname;
         if (spec->arg != NULL && value == NULL) {
-            if (i + 1 >= argc) {
+            /* "--duration --keep-files": the value is missing, not "--keep-files". A value may
+             * still start with one dash ("--recv-delay -1" is refused with its range). */
+            if (i + 1 >= argc || strncmp(argv[i + 1], "--", 2) == 0) {
                 snprintf(err, errlen, "%s: missing value (%s)", optname, spec->arg);
                 return IPB_EBADINPUT;
             }

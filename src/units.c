@@ -122,7 +122,7 @@ int ipb_parse_size(const char *s, uint64_t max, uint64_t *bytes, const char **wh
         return -1;
     }
     if (v > (max >> u->shift)) {
-        *why = "out of range";
+        *why = "too large";
         return -1;
     }
     *bytes = (uint64_t)v << u->shift;

@@ -1,0 +1,161 @@
+/* Test harness for the integration tests: run the real program under the real launcher.
+ *
+ * Everything here exists so that a failing test explains itself in a CI log: every run keeps
+ * the exact command line, its exit status, its stdout and stderr, and TH_EXPECT prints all of
+ * it next to the failed condition.
+ *
+ * "No rank hangs" is a requirement, so every run has a hard timeout. mpirun puts each rank in
+ * its own process group, and a rank's forked children may outlive it, so the harness does not
+ * trust process groups alone: the test process makes itself a child subreaper, which makes
+ * every orphaned descendant its child, and on timeout kills its whole process tree. After
+ * every run it also reports descendants left running ("no io-pipeline-bench process left"). */
+#ifndef IPB_TEST_HARNESS_H
+#define IPB_TEST_HARNESS_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <cmocka.h>
+
+/* ---- argument vectors (no shell anywhere) -------------------------------------------------- */
+
+struct th_argv {
+    char **v; /* NULL-terminated */
+    size_t n;
+    size_t cap;
+};
+
+void th_argv_init(struct th_argv *a);
+void th_argv_add(struct th_argv *a, const char *s);
+void th_argv_addf(struct th_argv *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void th_argv_free(struct th_argv *a);
+/* The command as one shell-quoted line, for logs (malloc'd). */
+char *th_argv_str(const struct th_argv *a);
+
+/* ---- the program and its launcher ---------------------------------------------------------- */
+
+const char *th_bin(void);         /* $IPB_BIN (absolute) */
+const char *th_mpiexec(void);     /* $IPB_MPIEXEC */
+const char *th_mpi_flavour(void); /* "openmpi" or "mpich" */
+
+/* Start a fresh command line: launcher, its flags, the rank count, then the program. */
+void th_mpirun(struct th_argv *a, unsigned np);
+
+/* ---- running a command --------------------------------------------------------------------- */
+
+struct th_result {
+    char *cmd;       /* printable command line */
+    int exited;      /* 1 if it exited normally */
+    int status;      /* exit status when exited, else -1 */
+    int signal;      /* terminating signal, else 0 */
+    int timed_out;   /* 1 if the hard timeout killed it */
+    double seconds;  /* wall time from spawn to exit */
+    char *out;       /* stdout, NUL-terminated */
+    size_t out_len;
+    char *err;       /* stderr, NUL-terminated */
+    size_t err_len;
+    char leftovers[2048]; /* descendants still alive after it exited (then killed) */
+    int nleftovers;
+    int reported;    /* the context was already printed once */
+};
+
+struct th_proc;
+
+/* Spawn argv in cwd (NULL: the current directory) with stdout and stderr captured. */
+struct th_proc *th_spawn(const struct th_argv *a, const char *cwd);
+pid_t th_proc_pid(const struct th_proc *p);
+/* Keep reading its output for the given seconds (or until it exits). Returns 1 if it exited. */
+int th_pump(struct th_proc *p, double seconds);
+/* Wait for it with a hard timeout, then fill r (which th_result_free releases). On timeout the
+ * whole process tree is killed and r->timed_out is set. */
+void th_finish(struct th_proc *p, double timeout_s, struct th_result *r);
+/* Kill the process tree and free p without a result (for teardown after a failed test). */
+void th_abandon(struct th_proc *p);
+
+/* Spawn + finish. */
+void th_run(const struct th_argv *a, const char *cwd, double timeout_s, struct th_result *r);
+void th_result_free(struct th_result *r);
+
+/* Print the command, status, timing, stdout and stderr through cmocka's print_error. */
+void th_result_print(struct th_result *r);
+
+/* The launcher's own chatter (Open MPI's dashed boxes, MPICH's '=' boxes, "[host:pid]" lines)
+ * removed from stderr: what is left are the program's lines. Returns the number of non-empty
+ * program lines; copies up to max of them (malloc'd) into lines when lines != NULL. */
+int th_program_lines(const char *err, char **lines, int max);
+void th_lines_free(char **lines, int n);
+
+/* ---- descendants --------------------------------------------------------------------------- */
+
+struct th_pinfo {
+    pid_t pid;
+    pid_t ppid;
+};
+
+/* Processes in the subtree of root (root excluded) whose executable is $IPB_BIN. */
+int th_find_ipb(pid_t root, struct th_pinfo *out, int max);
+/* Value of an environment variable of a running process (returns 0 if found). */
+int th_proc_env(pid_t pid, const char *name, char *out, size_t outlen);
+
+/* ---- the .dat output ----------------------------------------------------------------------- */
+
+#define TH_MAX_COLS 64
+#define TH_MAX_ROWS 16
+
+struct th_dat {
+    int nheaders;   /* '#' lines */
+    int nrows;      /* other non-empty lines */
+    char *header;   /* the first '#' line, without newline */
+    char *row_line[TH_MAX_ROWS];
+    char *row[TH_MAX_ROWS][TH_MAX_COLS];
+    int ncols[TH_MAX_ROWS];
+    int nother;     /* lines after TH_MAX_ROWS rows */
+};
+
+/* Number of columns and their names, from result_fields.h. */
+int th_ncolumns(void);
+const char *th_column_name(int col);
+
+void th_dat_parse(const char *text, struct th_dat *d);
+void th_dat_free(struct th_dat *d);
+/* 0 if header is "#<name0>\t<name1>..." with exactly the names of result_fields.h in order;
+ * else -1 with the first difference in why. */
+int th_dat_check_header(const char *header, char *why, size_t whylen);
+
+/* Strict conversions of a field; return 0 on success. */
+int th_f64(const char *s, double *out);
+int th_u64(const char *s, uint64_t *out);
+
+/* ---- files and directories ----------------------------------------------------------------- */
+
+/* mkdtemp under /tmp; returns a malloc'd path. */
+char *th_mkdtemp(const char *tag);
+/* rm -rf that does not follow symlinks and does not cross mounts. */
+void th_rmtree(const char *dir);
+/* Names in dir (excluding . and ..), sorted, joined by ' ' (malloc'd); count in *n. */
+char *th_listdir(const char *dir, int *n);
+/* Whole file content (malloc'd, NUL-terminated) or NULL. */
+char *th_read_file(const char *path, size_t *len);
+int th_write_file(const char *path, const char *content);
+int th_exists(const char *path); /* lstat succeeds */
+
+/* ---- assertions that explain themselves ---------------------------------------------------- */
+
+void th_report(struct th_result *r, const char *file, int line, const char *cond,
+               const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+/* If cond is false: print the run (command, status, stdout, stderr) once, the condition and the
+ * message, then fail the cmocka test. r may be NULL. */
+#define TH_EXPECT(r, cond, ...)                                                                    \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            th_report((r), __FILE__, __LINE__, #cond, __VA_ARGS__);                                \
+            fail();                                                                                \
+        }                                                                                          \
+    } while (0)
+
+#endif

@@ -1,0 +1,346 @@
+/* Bad input under mpirun -np 2 (DESIGN.md, "Errors"): rank 0 prints one line naming the option
+ * and the value, every rank exits with status 2 within seconds, and nothing is created: no data
+ * file, no --dat file, nothing in the working directory. Files that were there before (an
+ * existing data file, a symlink) are neither modified, followed nor removed. */
+#include "harness.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+enum prep {
+    PREP_NONE,
+    PREP_FILE,       /* a regular file "file": --output-file file/data cannot be created */
+    PREP_RO_MOUNT,   /* "ro": a read-only tmpfs (root ignores mode bits, not a ro mount) */
+    PREP_EXISTING00, /* a file at data path data.0.0 (rank 0, pipeline 0) */
+    PREP_EXISTING11, /* a file at data path data.1.1 (rank 1, pipeline 1) */
+    PREP_SYMLINK,    /* data.0.0 -> target (an existing file) */
+    PREP_DANGLING,   /* data.1.0 -> victim (does not exist: must not be created) */
+};
+
+struct bad_case {
+    const char *name;
+    const char *args[8]; /* "%s" in an argument is the test directory */
+    const char *option;  /* the error line must name it */
+    const char *value;   /* and this (NULL: not checked, e.g. empty or unprintable values) */
+    enum prep prep;
+};
+
+/* The options every case gets unless it gives them itself: a run that wrongly starts is short
+ * and writes only into the test directory. */
+static const char *const base_args[][2] = {
+    {"--duration", "1"},
+    {"--recv-delay", "0.01"},
+    {"--buffer-size", "64"},
+    {"--output-file", "%s/data"},
+    {"--dat", "%s/results.dat"},
+};
+
+#define A(...) {__VA_ARGS__, NULL}
+static const struct bad_case cases[] = {
+    {"unknown option", A("--nosuch", "1"), "--nosuch", NULL, PREP_NONE},
+    {"unknown option with =", A("--nosuch=1"), "--nosuch", NULL, PREP_NONE},
+    {"stray positional argument", A("stray"), "stray", NULL, PREP_NONE},
+    {"--duration missing its value", A("--duration"), "--duration", NULL, PREP_NONE},
+    {"--concurrency missing its value", A("--method", "openmp", "--concurrency"), "--concurrency",
+     NULL, PREP_NONE},
+    {"--method missing its value", A("--method"), "--method", NULL, PREP_NONE},
+    {"--method nosuch", A("--method", "nosuch"), "--method", "nosuch", PREP_NONE},
+    {"sequential with --concurrency 4", A("--method", "sequential", "--concurrency", "4"),
+     "--concurrency", "4", PREP_NONE},
+    {"--concurrency 0", A("--method", "openmp", "--concurrency", "0"), "--concurrency", "0",
+     PREP_NONE},
+    {"--concurrency -1", A("--method", "openmp", "--concurrency", "-1"), "--concurrency", "-1",
+     PREP_NONE},
+    {"--concurrency 1.5", A("--method", "openmp", "--concurrency", "1.5"), "--concurrency", "1.5",
+     PREP_NONE},
+    {"--concurrency abc", A("--method", "openmp", "--concurrency", "abc"), "--concurrency", "abc",
+     PREP_NONE},
+    {"--concurrency overflow", A("--method", "openmp", "--concurrency", "99999999999999999999"),
+     "--concurrency", "99999999999999999999", PREP_NONE},
+    {"--concurrency above the limit", A("--method", "openmp", "--concurrency", "4097"),
+     "--concurrency", "4097", PREP_NONE},
+    {"--concurrency empty", A("--method", "openmp", "--concurrency", ""), "--concurrency", NULL,
+     PREP_NONE},
+    {"--concurrency leading blank", A("--method", "openmp", "--concurrency", " 4"),
+     "--concurrency", " 4", PREP_NONE},
+    {"--concurrency trailing junk", A("--method", "openmp", "--concurrency", "4x"),
+     "--concurrency", "4x", PREP_NONE},
+    {"--duration 0", A("--duration", "0"), "--duration", "0", PREP_NONE},
+    {"--duration -1", A("--duration", "-1"), "--duration", "-1", PREP_NONE},
+    {"--duration nan", A("--duration", "nan"), "--duration", "nan", PREP_NONE},
+    {"--duration inf", A("--duration", "inf"), "--duration", "inf", PREP_NONE},
+    {"--duration 1e400", A("--duration", "1e400"), "--duration", "1e400", PREP_NONE},
+    {"--duration= (empty)", A("--duration="), "--duration", NULL, PREP_NONE},
+    {"--buffer-size 0", A("--buffer-size", "0"), "--buffer-size", "0", PREP_NONE},
+    {"--buffer-size 12XB", A("--buffer-size", "12XB"), "--buffer-size", "12XB", PREP_NONE},
+    {"--buffer-size 64KB (ambiguous unit)", A("--buffer-size", "64KB"), "--buffer-size", "64KB",
+     PREP_NONE},
+    {"--buffer-size 1.5.5", A("--buffer-size", "1.5.5"), "--buffer-size", "1.5.5", PREP_NONE},
+    {"--buffer-size overflow", A("--buffer-size", "99999999999G"), "--buffer-size",
+     "99999999999G", PREP_NONE},
+    {"--buffer-size above the limit", A("--buffer-size", "17G"), "--buffer-size", "17G",
+     PREP_NONE},
+    {"--buffer-size -4", A("--buffer-size", "-4"), "--buffer-size", "-4", PREP_NONE},
+    {"--buffer-size trailing blank", A("--buffer-size", "64 "), "--buffer-size", "64 ",
+     PREP_NONE},
+    {"--recv-delay -0.1", A("--recv-delay", "-0.1"), "--recv-delay", "-0.1", PREP_NONE},
+    {"--recv-delay nan", A("--recv-delay", "nan"), "--recv-delay", "nan", PREP_NONE},
+    {"--recv-delay abc", A("--recv-delay", "abc"), "--recv-delay", "abc", PREP_NONE},
+    {"--compute-sparsity -1", A("--compute-sparsity", "-1"), "--compute-sparsity", "-1",
+     PREP_NONE},
+    {"--compute-sparsity x", A("--compute-sparsity", "x"), "--compute-sparsity", "x", PREP_NONE},
+    {"--sync sometimes", A("--sync", "sometimes"), "--sync", "sometimes", PREP_NONE},
+    {"--aio-engine foo", A("--method", "aio", "--aio-engine", "foo"), "--aio-engine", "foo",
+     PREP_NONE},
+    {"--aio-engine with --method openmp", A("--method", "openmp", "--aio-engine", "io_uring"),
+     "--aio-engine", "io_uring", PREP_NONE},
+    {"--seed abc", A("--seed", "abc"), "--seed", "abc", PREP_NONE},
+    {"--label with a tab", A("--label", "a\tb"), "--label", NULL, PREP_NONE},
+    {"--label with a newline", A("--label", "a\nb"), "--label", NULL, PREP_NONE},
+    {"--output-file empty", A("--output-file", ""), "--output-file", NULL, PREP_NONE},
+    {"--output-file in a missing directory", A("--output-file", "%s/missing/data"),
+     "--output-file", "%s/missing", PREP_NONE},
+    {"--output-file under a regular file", A("--output-file", "%s/file/data"), "--output-file",
+     "%s/file", PREP_FILE},
+    {"--output-file in a read-only directory", A("--output-file", "%s/ro/data"),
+     "--output-file", "%s/ro", PREP_RO_MOUNT},
+    {"existing file at data path of rank 0 pipeline 0",
+     A("--method", "openmp", "--concurrency", "2"), "--output-file", "%s/data.0.0",
+     PREP_EXISTING00},
+    {"existing file at data path of rank 1 pipeline 1",
+     A("--method", "openmp", "--concurrency", "2"), "--output-file", "%s/data.1.1",
+     PREP_EXISTING11},
+    {"symlink at a data path", A("--method", "openmp", "--concurrency", "2"), "--output-file",
+     "%s/data.0.0", PREP_SYMLINK},
+    {"dangling symlink at a data path", A("--method", "fork", "--concurrency", "2"),
+     "--output-file", "%s/data.1.0", PREP_DANGLING},
+    {"--dat in a missing directory", A("--dat", "%s/missing/results.dat"), "--dat",
+     "%s/missing", PREP_NONE},
+    {"--hdf5 in a missing directory", A("--hdf5", "%s/missing/results.h5"), "--hdf5",
+     "%s/missing", PREP_NONE},
+};
+#define NCASES (sizeof cases / sizeof cases[0])
+
+struct ctx {
+    const struct bad_case *bc;
+    char *dir;
+    char ro[4200]; /* mount point to unmount in teardown, or "" */
+    struct th_result r;
+};
+
+static int setup(void **state)
+{
+    struct ctx *c = calloc(1, sizeof *c);
+    if (c == NULL)
+        return -1;
+    c->bc = *state;
+    c->dir = th_mkdtemp("bad");
+    if (c->dir == NULL) {
+        free(c);
+        return -1;
+    }
+    *state = c;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct ctx *c = *state;
+    if (c->ro[0] != '\0' && umount2(c->ro, MNT_DETACH) != 0)
+        fprintf(stderr, "umount %s: %s\n", c->ro, strerror(errno));
+    th_result_free(&c->r);
+    th_rmtree(c->dir);
+    free(c->dir);
+    free(c);
+    return 0;
+}
+
+static void fmt_dir(char *out, size_t outlen, const char *s, const char *dir)
+{
+    if (strstr(s, "%s") != NULL)
+        snprintf(out, outlen, s, dir);
+    else
+        snprintf(out, outlen, "%s", s);
+}
+
+static int case_gives(const struct bad_case *bc, const char *opt)
+{
+    size_t n = strlen(opt);
+    for (const char *const *a = bc->args; *a != NULL; a++)
+        if (strncmp(*a, opt, n) == 0 && ((*a)[n] == '\0' || (*a)[n] == '='))
+            return 1;
+    return 0;
+}
+
+/* A file that must survive the run as it was: its content and its mtime (set to 2001). */
+static const struct timespec old_times[2] = {{978307200, 0}, {978307200, 0}};
+
+static void make_precious(const char *path, const char *content)
+{
+    TH_EXPECT(NULL, th_write_file(path, content) == 0, "cannot create %s", path);
+    TH_EXPECT(NULL, utimensat(AT_FDCWD, path, old_times, AT_SYMLINK_NOFOLLOW) == 0,
+              "cannot set the mtime of %s", path);
+}
+
+static void expect_precious(struct ctx *c, const char *path, const char *content)
+{
+    struct stat st;
+    TH_EXPECT(&c->r, lstat(path, &st) == 0, "%s existed before the run and is gone", path);
+    TH_EXPECT(&c->r, S_ISREG(st.st_mode), "%s is no longer a regular file", path);
+    TH_EXPECT(&c->r, st.st_mtim.tv_sec == old_times[1].tv_sec && st.st_mtim.tv_nsec == 0,
+              "%s was modified by the run (mtime changed)", path);
+    char *now = th_read_file(path, NULL);
+    int same = now != NULL && strcmp(now, content) == 0;
+    free(now);
+    TH_EXPECT(&c->r, same, "the content of %s changed", path);
+}
+
+static void expect_symlink(struct ctx *c, const char *path, const char *target)
+{
+    char buf[4200];
+    ssize_t k = readlink(path, buf, sizeof buf - 1);
+    TH_EXPECT(&c->r, k >= 0, "the symlink %s is gone or no longer a symlink", path);
+    buf[k] = '\0';
+    TH_EXPECT(&c->r, strcmp(buf, target) == 0, "the symlink %s now points to %s, not %s", path,
+              buf, target);
+}
+
+static void test_bad(void **state)
+{
+    struct ctx *c = *state;
+    const struct bad_case *bc = c->bc;
+    char p[4200], q[4200];
+
+    /* what is there before the run */
+    const char *expect_names = "";
+    switch (bc->prep) {
+    case PREP_NONE:
+        break;
+    case PREP_FILE:
+        snprintf(p, sizeof p, "%s/file", c->dir);
+        make_precious(p, "a regular file\n");
+        expect_names = "file";
+        break;
+    case PREP_RO_MOUNT:
+        snprintf(p, sizeof p, "%s/ro", c->dir);
+        TH_EXPECT(NULL, mkdir(p, 0755) == 0, "mkdir %s", p);
+        if (mount("tmpfs", p, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV, "size=64k") != 0) {
+            print_error("cannot mount a read-only tmpfs on %s (%s): skipped\n", p,
+                        strerror(errno));
+            skip();
+        }
+        snprintf(c->ro, sizeof c->ro, "%s", p);
+        expect_names = "ro";
+        break;
+    case PREP_EXISTING00:
+    case PREP_EXISTING11:
+        snprintf(p, sizeof p, "%s/%s", c->dir,
+                 bc->prep == PREP_EXISTING00 ? "data.0.0" : "data.1.1");
+        make_precious(p, "precious data, not the benchmark's\n");
+        expect_names = bc->prep == PREP_EXISTING00 ? "data.0.0" : "data.1.1";
+        break;
+    case PREP_SYMLINK:
+        snprintf(p, sizeof p, "%s/target", c->dir);
+        make_precious(p, "the symlink's target\n");
+        snprintf(q, sizeof q, "%s/data.0.0", c->dir);
+        TH_EXPECT(NULL, symlink(p, q) == 0, "symlink %s", q);
+        expect_names = "data.0.0 target";
+        break;
+    case PREP_DANGLING:
+        snprintf(p, sizeof p, "%s/victim", c->dir);
+        snprintf(q, sizeof q, "%s/data.1.0", c->dir);
+        TH_EXPECT(NULL, symlink(p, q) == 0, "symlink %s", q);
+        expect_names = "data.1.0";
+        break;
+    }
+
+    struct th_argv a;
+    th_mpirun(&a, 2);
+    for (size_t i = 0; i < sizeof base_args / sizeof base_args[0]; i++) {
+        if (case_gives(bc, base_args[i][0]))
+            continue;
+        th_argv_add(&a, base_args[i][0]);
+        fmt_dir(p, sizeof p, base_args[i][1], c->dir);
+        th_argv_add(&a, p);
+    }
+    /* last, so that "option missing its value" really is the last argument */
+    for (const char *const *s = bc->args; *s != NULL; s++) {
+        fmt_dir(p, sizeof p, *s, c->dir);
+        th_argv_add(&a, p);
+    }
+    th_run(&a, c->dir, 30.0, &c->r);
+    th_argv_free(&a);
+    struct th_result *r = &c->r;
+
+    TH_EXPECT(r, !r->timed_out, "bad input did not end within 30 s: a rank hangs");
+    TH_EXPECT(r, r->exited && r->status == 2, "bad input must exit with status 2");
+    TH_EXPECT(r, r->seconds < 8.0, "bad input took %.1f s to be refused", r->seconds);
+    TH_EXPECT(r, r->nleftovers == 0, "processes left running: %s", r->leftovers);
+    TH_EXPECT(r, r->out_len == 0, "bad input printed on stdout (a .dat header or row?)");
+
+    char *lines[8];
+    int n = th_program_lines(r->err, lines, 8);
+    int names_option = n >= 1 && strstr(lines[0], bc->option) != NULL;
+    char value[4200] = "";
+    if (bc->value != NULL)
+        fmt_dir(value, sizeof value, bc->value, c->dir);
+    int names_value = bc->value == NULL || (n >= 1 && strstr(lines[0], value) != NULL);
+    th_lines_free(lines, n < 8 ? n : 8);
+    TH_EXPECT(r, n == 1, "stderr has %d lines from the program, expected exactly one", n);
+    TH_EXPECT(r, names_option, "the error line does not name the option \"%s\"", bc->option);
+    TH_EXPECT(r, names_value, "the error line does not name the value \"%s\"", value);
+
+    /* nothing created, nothing touched */
+    int k;
+    char *names = th_listdir(c->dir, &k);
+    int same = strcmp(names, expect_names) == 0;
+    char copy[4200];
+    snprintf(copy, sizeof copy, "%s", names);
+    free(names);
+    TH_EXPECT(r, same, "the test directory should hold \"%s\" after bad input, it holds \"%s\"",
+              expect_names, copy);
+    switch (bc->prep) {
+    case PREP_NONE:
+        break;
+    case PREP_FILE:
+        snprintf(p, sizeof p, "%s/file", c->dir);
+        expect_precious(c, p, "a regular file\n");
+        break;
+    case PREP_RO_MOUNT:
+        names = th_listdir(c->ro, &k);
+        free(names);
+        TH_EXPECT(r, k == 0, "the read-only directory %s is not empty", c->ro);
+        break;
+    case PREP_EXISTING00:
+    case PREP_EXISTING11:
+        snprintf(p, sizeof p, "%s/%s", c->dir, expect_names);
+        expect_precious(c, p, "precious data, not the benchmark's\n");
+        break;
+    case PREP_SYMLINK:
+        snprintf(p, sizeof p, "%s/target", c->dir);
+        snprintf(q, sizeof q, "%s/data.0.0", c->dir);
+        expect_symlink(c, q, p);
+        expect_precious(c, p, "the symlink's target\n");
+        break;
+    case PREP_DANGLING:
+        snprintf(p, sizeof p, "%s/victim", c->dir);
+        snprintf(q, sizeof q, "%s/data.1.0", c->dir);
+        expect_symlink(c, q, p);
+        TH_EXPECT(r, !th_exists(p), "the dangling symlink was followed: %s was created", p);
+        break;
+    }
+}
+
+int main(void)
+{
+    static struct CMUnitTest tests[NCASES];
+    for (size_t i = 0; i < NCASES; i++)
+        tests[i] = (struct CMUnitTest){cases[i].name, test_bad, setup, teardown, (void *)&cases[i]};
+    return _cmocka_run_group_tests("bad input (mpirun -np 2)", tests, NCASES, NULL, NULL);
+}
