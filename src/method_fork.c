@@ -206,7 +206,7 @@ static _Noreturn void child_main(struct fork_shared *shm, unsigned index, int ct
 
 /* ---- the parent ----------------------------------------------------------------------------- */
 
-/* Each child costs the rank two descriptors for the whole run (and four while it is forked).
+/* Each child costs the rank two descriptors for the whole run (two more while it is forked).
  * At high --concurrency that can exceed a default soft limit of 1024, so raise the soft limit
  * toward the hard one, only as far as needed; pipe2() reports EMFILE if it is still short. */
 static void ensure_fd_limit(unsigned n)

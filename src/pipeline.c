@@ -153,8 +153,12 @@ int ipb_pipeline_run(struct ipb_pipeline *p, atomic_int *stop)
     while (t - t0 < o->duration_s && !atomic_load_explicit(stop, memory_order_relaxed)) {
         ipb_pipeline_recv(p);
         double t_recv = ipb_now();
-        ipb_pipeline_compute(p);
-        double t_compute = ipb_now();
+        /* With compute off no clock is read, so compute_s stays exactly 0. */
+        double t_compute = t_recv;
+        if (o->compute_sparsity > 0) {
+            ipb_pipeline_compute(p);
+            t_compute = ipb_now();
+        }
         if (ipb_pipeline_write(p) != 0) {
             rc = -1;
             break;
