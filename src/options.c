@@ -61,6 +61,25 @@ struct parse {
 static int fail(struct parse *ps, const char *value, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* value as it may appear in a one-line message: control characters (refused in every value, but
+ * the message naming the refused value must stay one line) are shown escaped, "\n" or "\x1b". */
+static const char *shown(const char *value, char *out, size_t outlen)
+{
+    size_t n = 0;
+    for (const unsigned char *c = (const unsigned char *)value; *c && n + 5 < outlen; c++) {
+        if (*c == '\t' || *c == '\n' || *c == '\r') {
+            out[n++] = '\\';
+            out[n++] = *c == '\t' ? 't' : *c == '\n' ? 'n' : 'r';
+        } else if (*c < 0x20 || *c == 0x7f) {
+            n += (size_t)snprintf(out + n, outlen - n, "\\x%02x", *c);
+        } else {
+            out[n++] = (char)*c;
+        }
+    }
+    out[n] = '\0';
+    return out;
+}
+
 /* Every bad-input message has one shape: "<option> '<value>': <reason>". */
 static int fail(struct parse *ps, const char *value, const char *fmt, ...)
 {
@@ -69,8 +88,9 @@ static int fail(struct parse *ps, const char *value, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(why, sizeof(why), fmt, ap);
     va_end(ap);
+    char v[IPB_PATH_MAX];
     if (value != NULL)
-        snprintf(ps->err, ps->errlen, "%s '%s': %s", ps->opt, value, why);
+        snprintf(ps->err, ps->errlen, "%s '%s': %s", ps->opt, shown(value, v, sizeof(v)), why);
     else
         snprintf(ps->err, ps->errlen, "%s: %s", ps->opt, why);
     return IPB_EBADINPUT;
@@ -308,8 +328,9 @@ int ipb_options_parse(int argc, char *const argv[], struct ipb_options *o, char 
             spec = find_long(a + 2, len);
             if (spec != NULL && eq != NULL) {
                 if (spec->arg == NULL) {
+                    char v[IPB_PATH_MAX];
                     snprintf(err, errlen, "--%s takes no value (given '%s')", spec->name,
-                             eq + 1);
+                             shown(eq + 1, v, sizeof(v)));
                     return IPB_EBADINPUT;
                 }
                 value = eq + 1;
@@ -318,7 +339,8 @@ int ipb_options_parse(int argc, char *const argv[], struct ipb_options *o, char 
             spec = find_short(a[1]);
         }
         if (spec == NULL) {
-            snprintf(err, errlen, "unknown option '%s' (see --help)", a);
+            char v[IPB_PATH_MAX];
+            snprintf(err, errlen, "unknown option '%s' (see --help)", shown(a, v, sizeof(v)));
             return IPB_EBADINPUT;
         }
         char optname[64];

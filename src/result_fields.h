@@ -13,8 +13,8 @@
     X(U64, 0, ranks, "ranks", "%" PRIu64, "MPI ranks (the original's column 1 held the GIL flag)")  \
     X(STR, 16, method, "method", "%s", "intra-rank concurrency method")                            \
     X(U64, 0, concurrency, "concurrency", "%" PRIu64, "pipelines per rank")                        \
-    X(F64, 0, duration_s, "duration", "%g", "requested duration (s)")                              \
-    X(F64, 0, buffer_kib, "KiB buffer_size", "%g", "buffer size (KiB)")                            \
+    X(F64, 0, duration_s, "duration", "%.15g", "requested duration (s)")                           \
+    X(F64, 0, buffer_kib, "KiB buffer_size", "%.17g", "buffer size (KiB)")                         \
     X(F64, 0, recv_delay_s, "recv delay", "%.3f", "emulated receive delay per iteration (s)")      \
     X(F64, 0, xferred_mib, "MiB xferred", "%.3f", "data written by all pipelines (MiB)")           \
     X(F64, 0, compute_throughput_mib_s, "sequential compute throughput (MiB/s)", "%.3f",           \

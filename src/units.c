@@ -62,12 +62,15 @@ int ipb_parse_double(const char *s, double min, double max, double *out, const c
         *why = "not a number";
         return -1;
     }
-    if (!isfinite(v)) {
-        *why = "not a finite number";
-        return -1;
-    }
+    /* Overflow before the finiteness test: strtod turns "1e400" into an infinity, but what the
+     * user typed is a finite number that is too large. (ERANGE with |v| <= 1 is underflow to a
+     * tiny number or zero, which is kept.) */
     if (errno == ERANGE && fabs(v) > 1.0) {
         *why = "out of range";
+        return -1;
+    }
+    if (!isfinite(v)) {
+        *why = "not a finite number";
         return -1;
     }
     if (!(v >= min && v <= max)) {
