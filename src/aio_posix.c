@@ -12,8 +12,11 @@
  * hundreds of pipelines this method is meant for.
  *
  * Separate AIO requests are not ordered, so "fsync after the write" is emulated: the fsync is
- * submitted when wait() reaps the complete write (see aio_engine.h). Darshan's POSIX module
- * records aio_write/aio_fsync/aio_return, so this is the aio engine that Darshan can see. */
+ * submitted when wait() reaps the complete write (see aio_engine.h).
+ *
+ * Darshan's POSIX module wraps aio_write and aio_return (a write is timed from submission to
+ * aio_return, which wait() calls as soon as it finds the write done) but not aio_fsync: it sees
+ * this engine's writes, not its fsyncs. It sees nothing of the io_uring engine. */
 #include "config.h"
 
 #include <aio.h>

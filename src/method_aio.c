@@ -45,8 +45,8 @@ enum aio_phase {
     PH_FINAL_FSYNC, /* the one --sync end fsync is in flight */
 };
 
-/* State machine of one pipeline. Only this thread touches it; the padding keeps it off the
- * ipb_pipeline next to it in the cache anyway. */
+/* State machine of one pipeline. Only this thread touches it, so unlike the stats it needs no
+ * padding against false sharing; it is cache-line sized so one pipeline's step touches one line. */
 struct aio_pipe {
     enum aio_phase phase;
     unsigned inflight; /* operations submitted whose completion has not been reaped */
@@ -342,7 +342,7 @@ static int engine_init(struct ipb_run *run, struct aio_loop *L, char *msg, size_
         L->eng = &ipb_aio_engine_posix;
         err = L->eng->init(&L->ctx, L->n, why, sizeof why);
         if (err != 0) {
-            snprintf(msg, msglen, "rank %u: --aio-engine posix: %s", run->rank, why);
+            snprintf(msg, msglen, "rank %u: aio engine posix: %s", run->rank, why);
             return -1;
         }
         return 0;
