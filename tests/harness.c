@@ -11,14 +11,19 @@
 #include <math.h>
 #include <poll.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <linux/filter.h> /* fault injection: a seccomp filter in the rank wrapper */
+#include <linux/seccomp.h>
 
 #include <mpi.h> /* only to know which MPI the tests were built with, when not told */
 
@@ -48,6 +53,8 @@ static char *th_xstrdup(const char *s)
 
 void th_argv_init(struct th_argv *a)
 {
+    a->np = 0;
+    a->status_dir = NULL;
     a->n = 0;
     a->cap = 16;
     a->v = th_xrealloc(NULL, a->cap * sizeof *a->v);
@@ -79,7 +86,9 @@ void th_argv_free(struct th_argv *a)
     for (size_t i = 0; i < a->n; i++)
         free(a->v[i]);
     free(a->v);
+    free(a->status_dir);
     a->v = NULL;
+    a->status_dir = NULL;
     a->n = a->cap = 0;
 }
 
@@ -181,9 +190,10 @@ const char *th_mpi_flavour(void)
 #endif
 }
 
-void th_mpirun(struct th_argv *a, unsigned np)
+static void th_launcher(struct th_argv *a, unsigned np, int each_rank)
 {
     th_argv_init(a);
+    a->np = np;
     th_argv_add(a, th_mpiexec());
     if (strcmp(th_mpi_flavour(), "mpich") == 0) {
         th_argv_add(a, "-n");
@@ -193,10 +203,239 @@ void th_mpirun(struct th_argv *a, unsigned np)
         th_argv_add(a, "--oversubscribe");
         th_argv_add(a, "--bind-to");
         th_argv_add(a, "none");
+        if (each_rank) {
+            th_argv_add(a, "--mca");
+            th_argv_add(a, "orte_abort_on_non_zero_status");
+            th_argv_add(a, "0");
+        }
         th_argv_add(a, "-np");
     }
     th_argv_addf(a, "%u", np);
+}
+
+void th_mpirun(struct th_argv *a, unsigned np)
+{
+    th_launcher(a, np, 0);
     th_argv_add(a, th_bin());
+}
+
+#define TH_WRAPPER_FLAG "--th-rank-wrapper"
+
+void th_mpirun_each_rank(struct th_argv *a, unsigned np)
+{
+    th_mpirun_each_rank_fault(a, np, NULL);
+}
+
+void th_mpirun_each_rank_opts(struct th_argv *a, unsigned np, unsigned flags)
+{
+    th_mpirun_each_rank_fault(a, np, (flags & TH_DENY_IO_URING) ? "io_uring_setup:EPERM" : NULL);
+}
+
+int th_can_deny_io_uring(void)
+{
+#ifdef __NR_io_uring_setup
+    return 1;
+#else
+    return 0;
+#endif
+}
+
+#define TH_FAULT_FLAG "--th-fault"
+
+/* Install the seccomp filter of a fault spec "SYSCALL:ERRNO" (see harness.h) in this process;
+ * it is inherited by everything it execs, forks and starts. No arch check: the filter only
+ * runs in the wrapper's own child, built for this architecture. */
+static int th_install_fault(const char *spec)
+{
+    char what[64];
+    const char *colon = strchr(spec, ':');
+    if (colon == NULL || (size_t)(colon - spec) >= sizeof what) {
+        errno = EINVAL;
+        return -1;
+    }
+    memcpy(what, spec, (size_t)(colon - spec));
+    what[colon - spec] = '\0';
+    char err[32];
+    snprintf(err, sizeof err, "%.*s", (int)strcspn(colon + 1, "@"), colon + 1);
+    int e = strcmp(err, "EPERM") == 0    ? EPERM
+            : strcmp(err, "EIO") == 0    ? EIO
+            : strcmp(err, "ENOSPC") == 0 ? ENOSPC
+            : strcmp(err, "EDQUOT") == 0 ? EDQUOT
+                                         : 0;
+    if (e == 0) {
+        errno = EINVAL;
+        return -1;
+    }
+    const unsigned deny = SECCOMP_RET_ERRNO | ((unsigned)e & SECCOMP_RET_DATA);
+    const unsigned nr_off = offsetof(struct seccomp_data, nr);
+    /* the low 32 bits of an argument (little-endian) */
+    const unsigned arg1 = offsetof(struct seccomp_data, args[1]);
+    const unsigned arg2 = offsetof(struct seccomp_data, args[2]);
+    struct sock_filter f[16];
+    unsigned short n = 0;
+    if (strcmp(what, "io_uring_setup") == 0) {
+#ifdef __NR_io_uring_setup
+        f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, nr_off);
+        f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_io_uring_setup, 0, 1);
+        f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, deny);
+        f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+#else
+        errno = ENOSYS;
+        return -1;
+#endif
+    } else if (strcmp(what, "fsync") == 0) {
+        /* fsync and fdatasync: the data's way to stable storage, never used by MPI start-up */
+        f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, nr_off);
+        f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_fsync, 1, 0);
+        f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_fdatasync, 0, 1);
+        f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, deny);
+        f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+    } else if (strcmp(what, "create") == 0) {
+        /* open/openat with O_EXCL: how the data files are created (O_CREAT|O_EXCL) */
+        f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, nr_off);
+        f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_openat, 0, 2);
+        f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, arg2);
+        f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, O_EXCL, 4, 5);
+        f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, nr_off); /* reload */
+#ifdef __NR_open
+        f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_open, 0, 3);
+        f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, arg1);
+        f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, O_EXCL, 0, 1);
+#else
+        (void)arg1;
+        f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JA, 1, 0, 0);
+        f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JA, 1, 0, 0);
+        f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JA, 1, 0, 0);
+#endif
+        f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, deny);
+        f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+    } else {
+        errno = EINVAL;
+        return -1;
+    }
+    struct sock_fprog prog = {n, f};
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
+        return -1;
+    return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0);
+}
+
+void th_mpirun_each_rank_fault(struct th_argv *a, unsigned np, const char *fault)
+{
+    th_launcher(a, np, 1);
+    char self[PATH_MAX];
+    ssize_t k = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (k <= 0) {
+        perror("harness: /proc/self/exe");
+        abort();
+    }
+    self[k] = '\0';
+    a->status_dir = th_mkdtemp("ranks");
+    if (a->status_dir == NULL)
+        abort();
+    th_argv_add(a, self);
+    th_argv_add(a, TH_WRAPPER_FLAG);
+    th_argv_add(a, a->status_dir);
+    if (fault != NULL) {
+        th_argv_add(a, TH_FAULT_FLAG);
+        th_argv_add(a, fault);
+    }
+    th_argv_add(a, th_bin());
+}
+
+static volatile pid_t th_wrapped_child;
+
+static void th_forward_signal(int sig)
+{
+    if (th_wrapped_child > 0)
+        kill(th_wrapped_child, sig);
+}
+
+static double th_now(void);
+
+/* A rank wrapper's argv: self --th-rank-wrapper STATUS_DIR [--th-fault SPEC] PROGRAM ARGS...
+ * It runs PROGRAM ARGS as a child (which keeps the launcher's environment, stdout and stderr),
+ * forwards termination signals to it, and writes "<exited> <status> <signal> <seconds>" to
+ * STATUS_DIR/rank.<rank>. */
+void th_init(int argc, char **argv)
+{
+    if (argc < 4 || strcmp(argv[1], TH_WRAPPER_FLAG) != 0) {
+        const char *filter = getenv("IPB_TEST_FILTER");
+        if (filter != NULL && *filter != '\0')
+            cmocka_set_test_filter(filter);
+        return;
+    }
+    const char *rank = getenv("OMPI_COMM_WORLD_RANK");
+    if (rank == NULL)
+        rank = getenv("PMI_RANK");
+    if (rank == NULL)
+        rank = getenv("PMIX_RANK");
+    if (rank == NULL)
+        rank = "unknown";
+    int first = 3;
+    const char *fault = NULL;
+    if (first + 1 < argc && strcmp(argv[first], TH_FAULT_FLAG) == 0) {
+        fault = argv[first + 1];
+        first += 2;
+        /* "SYSCALL:ERRNO@RANK": only in that rank */
+        const char *at = strchr(fault, '@');
+        if (at != NULL && strcmp(at + 1, rank) != 0)
+            fault = NULL;
+    }
+    if (first >= argc) {
+        dprintf(2, "rank wrapper: no program\n");
+        _exit(127);
+    }
+    double t0 = th_now();
+    pid_t pid = fork();
+    if (pid < 0) {
+        perror("rank wrapper: fork");
+        _exit(127);
+    }
+    if (pid == 0) {
+        if (fault != NULL && th_install_fault(fault) != 0) {
+            dprintf(2, "rank wrapper: cannot inject %s: %s\n", fault, strerror(errno));
+            _exit(127);
+        }
+        execv(argv[first], argv + first);
+        dprintf(2, "rank wrapper: exec %s: %s\n", argv[first], strerror(errno));
+        _exit(127);
+    }
+    th_wrapped_child = pid;
+    signal(SIGTERM, th_forward_signal);
+    signal(SIGINT, th_forward_signal);
+    signal(SIGHUP, th_forward_signal);
+    int ws;
+    while (waitpid(pid, &ws, 0) < 0 && errno == EINTR)
+        ;
+    double secs = th_now() - t0;
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/rank.%s", argv[2], rank);
+    FILE *f = fopen(path, "w");
+    if (f != NULL) {
+        fprintf(f, "%d %d %d %.3f\n", WIFEXITED(ws), WIFEXITED(ws) ? WEXITSTATUS(ws) : -1,
+                WIFSIGNALED(ws) ? WTERMSIG(ws) : 0, secs);
+        fclose(f);
+    }
+    if (WIFSIGNALED(ws)) {
+        signal(WTERMSIG(ws), SIG_DFL);
+        raise(WTERMSIG(ws));
+    }
+    _exit(WIFEXITED(ws) ? WEXITSTATUS(ws) : 127);
+}
+
+void th_wrapper_main(int argc, char **argv)
+{
+    th_init(argc, argv);
+}
+
+int th_every_rank_exited(const struct th_result *r, int status)
+{
+    if (r->np == 0)
+        return 0;
+    for (unsigned i = 0; i < r->np && i < 16; i++)
+        if (!r->rank[i].reported || !r->rank[i].exited || r->rank[i].status != status)
+            return 0;
+    return 1;
 }
 
 /* ---- the process table ---------------------------------------------------------------------- */
@@ -221,7 +460,7 @@ static int th_ps_list(struct th_ps **out)
     while ((e = readdir(d)) != NULL) {
         if (!isdigit((unsigned char)e->d_name[0]))
             continue;
-        char path[64], buf[512];
+        char path[300], buf[512];
         snprintf(path, sizeof path, "/proc/%s/stat", e->d_name);
         int fd = open(path, O_RDONLY | O_CLOEXEC);
         if (fd < 0)
@@ -271,11 +510,7 @@ static int th_ps_descends(const struct th_ps *ps, int n, pid_t pid, pid_t root)
     return 0;
 }
 
-static void th_reap_all(void)
-{
-    while (waitpid(-1, NULL, WNOHANG) > 0)
-        ;
-}
+static void th_reap_all(void);
 
 static void th_cmdline(pid_t pid, char *out, size_t outlen)
 {
@@ -387,7 +622,26 @@ struct th_proc {
     int wstatus;
     double t_start, t_end;
     char *cmd;
+    unsigned np;
+    char *status_dir;
 };
+
+/* The process th_finish is waiting for: reaping everything (waitpid(-1)) must not lose its
+ * status. */
+static struct th_proc *th_watch;
+
+static void th_reap_all(void)
+{
+    pid_t w;
+    int ws;
+    while ((w = waitpid(-1, &ws, WNOHANG)) > 0) {
+        if (th_watch != NULL && w == th_watch->pid && !th_watch->exited) {
+            th_watch->exited = 1;
+            th_watch->wstatus = ws;
+            th_watch->t_end = th_now();
+        }
+    }
+}
 
 static double th_now(void)
 {
@@ -418,6 +672,8 @@ struct th_proc *th_spawn(const struct th_argv *a, const char *cwd)
     if (p == NULL)
         abort();
     p->cmd = th_argv_str(a);
+    p->np = a->np;
+    p->status_dir = a->status_dir != NULL ? th_xstrdup(a->status_dir) : NULL;
     if (cwd != NULL) {
         /* say where it ran: relative paths in the command depend on it */
         size_t need = strlen(p->cmd) + strlen(cwd) + 32;
@@ -553,6 +809,10 @@ static void th_proc_free(struct th_proc *p)
             close(p->fd[i]);
         free(p->buf[i].p);
     }
+    if (p->status_dir != NULL) {
+        th_rmtree(p->status_dir);
+        free(p->status_dir);
+    }
     free(p->cmd);
     free(p);
 }
@@ -561,9 +821,11 @@ void th_abandon(struct th_proc *p)
 {
     if (p == NULL)
         return;
+    th_watch = p;
     th_kill_tree();
     if (!p->exited)
         waitpid(p->pid, NULL, 0);
+    th_watch = NULL;
     th_proc_free(p);
 }
 
@@ -582,14 +844,16 @@ static char *th_take(struct th_buf *b, size_t *len)
 void th_finish(struct th_proc *p, double timeout_s, struct th_result *r)
 {
     memset(r, 0, sizeof *r);
+    th_watch = p;
     double deadline = p->t_start + timeout_s;
     th_pump_until(p, deadline, 1);
     if (!p->exited) {
         r->timed_out = 1;
         th_kill_tree();
-        waitpid(p->pid, &p->wstatus, 0);
-        p->exited = 1;
-        p->t_end = th_now();
+        if (!p->exited && waitpid(p->pid, &p->wstatus, 0) == p->pid) {
+            p->exited = 1;
+            p->t_end = th_now();
+        }
     }
     /* Output still buffered in the pipes; a descendant that outlived the launcher may hold
      * them open, so give up on EOF after a grace period and report it below. */
@@ -628,8 +892,22 @@ void th_finish(struct th_proc *p, double timeout_s, struct th_result *r)
         r->status = -1;
         r->signal = WIFSIGNALED(p->wstatus) ? WTERMSIG(p->wstatus) : 0;
     }
+    if (p->status_dir != NULL) {
+        r->np = p->np;
+        for (unsigned i = 0; i < p->np && i < 16; i++) {
+            char path[PATH_MAX];
+            snprintf(path, sizeof path, "%s/rank.%u", p->status_dir, i);
+            char *t = th_read_file(path, NULL);
+            struct th_rank_status *rs = &r->rank[i];
+            if (t != NULL &&
+                sscanf(t, "%d %d %d %lf", &rs->exited, &rs->status, &rs->signal, &rs->seconds) == 4)
+                rs->reported = 1;
+            free(t);
+        }
+    }
     r->out = th_take(&p->buf[0], &r->out_len);
     r->err = th_take(&p->buf[1], &r->err_len);
+    th_watch = NULL;
     th_proc_free(p);
 }
 
@@ -667,9 +945,19 @@ void th_result_print(struct th_result *r)
         print_error("---- exit status %d after %.2f s\n", r->status, r->seconds);
     else
         print_error("---- killed by signal %d after %.2f s\n", r->signal, r->seconds);
+    for (unsigned i = 0; i < r->np && i < 16; i++) {
+        const struct th_rank_status *rs = &r->rank[i];
+        if (!rs->reported)
+            print_error("---- rank %u: no exit recorded (killed with its wrapper, or hung)\n", i);
+        else if (rs->exited)
+            print_error("---- rank %u: exit status %d after %.2f s\n", i, rs->status, rs->seconds);
+        else
+            print_error("---- rank %u: killed by signal %d after %.2f s\n", i, rs->signal,
+                        rs->seconds);
+    }
     if (r->nleftovers > 0)
-        print_error("---- %d process(es) left running after it ended (killed): %s\n",
-                    r->nleftovers, r->leftovers);
+        print_error("---- %d process(es) left running after it ended (killed): %s\n", r->nleftovers,
+                    r->leftovers);
     th_print_text("stdout", r->out, r->out_len);
     th_print_text("stderr", r->err, r->err_len);
     print_error("----\n");
@@ -841,8 +1129,7 @@ int th_dat_check_header(const char *header, char *why, size_t whylen)
     int nf = th_split_tabs(copy, f, TH_MAX_COLS);
     int rc = 0;
     if (nf != th_ncolumns()) {
-        snprintf(why, whylen, "header has %d columns, result_fields.h lists %d", nf,
-                 th_ncolumns());
+        snprintf(why, whylen, "header has %d columns, result_fields.h lists %d", nf, th_ncolumns());
         rc = -1;
     }
     for (int c = 0; rc == 0 && c < nf; c++) {

@@ -27,6 +27,8 @@ struct th_argv {
     char **v; /* NULL-terminated */
     size_t n;
     size_t cap;
+    unsigned np;      /* ranks, when built by th_mpirun* */
+    char *status_dir; /* th_mpirun_each_rank: where the rank wrappers write their status */
 };
 
 void th_argv_init(struct th_argv *a);
@@ -45,22 +47,56 @@ const char *th_mpi_flavour(void); /* "openmpi" or "mpich" */
 /* Start a fresh command line: launcher, its flags, the rank count, then the program. */
 void th_mpirun(struct th_argv *a, unsigned np);
 
+/* The same, but every rank runs under a wrapper (this test program itself, see
+ * th_init) that records the rank's own exit status and time, and the launcher is told
+ * not to kill the other ranks when one exits non-zero. That is how "every rank exits 2" and
+ * "no rank hangs in a barrier" are observed: by default mpirun kills the remaining ranks as
+ * soon as one exits non-zero, which hides a rank that would have hung, and it reports only the
+ * first non-zero status. (With Open MPI, mpirun's own exit status is then 0: use
+ * th_result.rank[] instead, and th_mpirun for a test of the status a user sees.) */
+void th_mpirun_each_rank(struct th_argv *a, unsigned np);
+
+/* The same, with a fault injected by a seccomp filter that the wrapper installs before it
+ * execs the program (inherited by its threads and children): "SYSCALL:ERRNO" in every rank, or
+ * "SYSCALL:ERRNO@RANK" in one. SYSCALL is io_uring_setup, fsync (fsync and fdatasync) or create
+ * (open/openat with O_EXCL: the data files); ERRNO is EPERM, EIO, ENOSPC or EDQUOT. Nothing in
+ * the program is changed or told. I/O submitted through io_uring bypasses the filter. */
+void th_mpirun_each_rank_fault(struct th_argv *a, unsigned np, const char *fault);
+
+#define TH_DENY_IO_URING 1u /* io_uring_setup fails with EPERM in every rank */
+void th_mpirun_each_rank_opts(struct th_argv *a, unsigned np, unsigned flags);
+int th_can_deny_io_uring(void); /* 0 if this build cannot (no __NR_io_uring_setup) */
+
+/* Call first in main(). In a rank wrapper it runs the program and exits. Otherwise it applies
+ * $IPB_TEST_FILTER (a cmocka test-name pattern, '*' and '?' wildcards) and returns. */
+void th_init(int argc, char **argv);
+/* The same, under its first name (test_hdf5.c calls it so). */
+void th_wrapper_main(int argc, char **argv);
+
 /* ---- running a command --------------------------------------------------------------------- */
 
 struct th_result {
-    char *cmd;       /* printable command line */
-    int exited;      /* 1 if it exited normally */
-    int status;      /* exit status when exited, else -1 */
-    int signal;      /* terminating signal, else 0 */
-    int timed_out;   /* 1 if the hard timeout killed it */
-    double seconds;  /* wall time from spawn to exit */
-    char *out;       /* stdout, NUL-terminated */
+    char *cmd;      /* printable command line */
+    int exited;     /* 1 if it exited normally */
+    int status;     /* exit status when exited, else -1 */
+    int signal;     /* terminating signal, else 0 */
+    int timed_out;  /* 1 if the hard timeout killed it */
+    double seconds; /* wall time from spawn to exit */
+    char *out;      /* stdout, NUL-terminated */
     size_t out_len;
-    char *err;       /* stderr, NUL-terminated */
+    char *err; /* stderr, NUL-terminated */
     size_t err_len;
+    unsigned np; /* ranks with a wrapper status expected (th_mpirun_each_rank), else 0 */
+    struct th_rank_status {
+        int reported;   /* the wrapper wrote its status */
+        int exited;     /* the rank exited normally ... */
+        int status;     /* ... with this status */
+        int signal;     /* or was killed by this signal */
+        double seconds; /* from the rank's start to its exit */
+    } rank[16];
     char leftovers[2048]; /* descendants still alive after it exited (then killed) */
     int nleftovers;
-    int reported;    /* the context was already printed once */
+    int reported; /* the context was already printed once */
 };
 
 struct th_proc;
@@ -75,6 +111,9 @@ int th_pump(struct th_proc *p, double seconds);
 void th_finish(struct th_proc *p, double timeout_s, struct th_result *r);
 /* Kill the process tree and free p without a result (for teardown after a failed test). */
 void th_abandon(struct th_proc *p);
+
+/* 1 if every rank's wrapper reported a normal exit with `status` (r->np ranks). */
+int th_every_rank_exited(const struct th_result *r, int status);
 
 /* Spawn + finish. */
 void th_run(const struct th_argv *a, const char *cwd, double timeout_s, struct th_result *r);
@@ -107,13 +146,13 @@ int th_proc_env(pid_t pid, const char *name, char *out, size_t outlen);
 #define TH_MAX_ROWS 16
 
 struct th_dat {
-    int nheaders;   /* '#' lines */
-    int nrows;      /* other non-empty lines */
-    char *header;   /* the first '#' line, without newline */
+    int nheaders; /* '#' lines */
+    int nrows;    /* other non-empty lines */
+    char *header; /* the first '#' line, without newline */
     char *row_line[TH_MAX_ROWS];
     char *row[TH_MAX_ROWS][TH_MAX_COLS];
     int ncols[TH_MAX_ROWS];
-    int nother;     /* lines after TH_MAX_ROWS rows */
+    int nother; /* lines after TH_MAX_ROWS rows */
 };
 
 /* Number of columns and their names, from result_fields.h. */
@@ -145,8 +184,8 @@ int th_exists(const char *path); /* lstat succeeds */
 
 /* ---- assertions that explain themselves ---------------------------------------------------- */
 
-void th_report(struct th_result *r, const char *file, int line, const char *cond,
-               const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+void th_report(struct th_result *r, const char *file, int line, const char *cond, const char *fmt,
+               ...) __attribute__((format(printf, 5, 6)));
 
 /* If cond is false: print the run (command, status, stdout, stderr) once, the condition and the
  * message, then fail the cmocka test. r may be NULL. */

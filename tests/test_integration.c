@@ -32,11 +32,11 @@ struct expect {
     double duration;
     uint64_t buffer_bytes;
     double recv_delay;
-    const char *sync;     /* every, end, none */
+    const char *sync; /* every, end, none */
     uint64_t sparsity;
-    const char *engine;   /* "-", "io_uring", "posix", or "any" (io_uring or posix) */
-    const char *label;    /* "-" when none */
-    const char *seed;     /* NULL: any */
+    const char *engine; /* "-", "io_uring", "posix", or "any" (io_uring or posix) */
+    const char *label;  /* "-" when none */
+    const char *seed;   /* NULL: any */
 };
 
 struct ctx {
@@ -127,8 +127,8 @@ static uint64_t col_u64(struct ctx *c, int row, int k)
 static double col_f64(struct ctx *c, int row, int k)
 {
     double v = 0;
-    TH_EXPECT(&c->r, th_f64(col(c, row, k), &v) == 0,
-              "column %d <%s> is \"%s\", not a number", k, th_column_name(k), col(c, row, k));
+    TH_EXPECT(&c->r, th_f64(col(c, row, k), &v) == 0, "column %d <%s> is \"%s\", not a number", k,
+              th_column_name(k), col(c, row, k));
     return v;
 }
 
@@ -148,8 +148,8 @@ static void expect_u64(struct ctx *c, int row, int k, uint64_t want)
 /* |got - want| <= tol */
 static void expect_near(struct ctx *c, const char *what, double got, double want, double tol)
 {
-    TH_EXPECT(&c->r, fabs(got - want) <= tol, "%s: got %.9g, expected %.9g within %.3g", what,
-              got, want, tol);
+    TH_EXPECT(&c->r, fabs(got - want) <= tol, "%s: got %.9g, expected %.9g within %.3g", what, got,
+              want, tol);
 }
 
 static void expect_in(struct ctx *c, const char *what, double got, double lo, double hi)
@@ -164,8 +164,7 @@ static void expect_timestamp(struct ctx *c, int row)
     struct tm tm;
     memset(&tm, 0, sizeof tm);
     const char *rest = strptime(ts, "%Y-%m-%dT%H:%M:%S", &tm);
-    TH_EXPECT(&c->r, rest != NULL, "timestamp \"%s\" is not ISO-8601 (YYYY-MM-DDTHH:MM:SS...)",
-              ts);
+    TH_EXPECT(&c->r, rest != NULL, "timestamp \"%s\" is not ISO-8601 (YYYY-MM-DDTHH:MM:SS...)", ts);
     if (*rest == '.')
         for (rest++; *rest >= '0' && *rest <= '9'; rest++)
             ;
@@ -184,8 +183,8 @@ static void check_row(struct ctx *c, int row, const struct expect *e)
 {
     struct th_result *r = &c->r;
     TH_EXPECT(r, c->d.ncols[row] == th_ncolumns(),
-              "row %d has %d tab-separated fields, the header has %d columns", row,
-              c->d.ncols[row], th_ncolumns());
+              "row %d has %d tab-separated fields, the header has %d columns", row, c->d.ncols[row],
+              th_ncolumns());
 
     /* what was asked */
     expect_str(c, row, COL_version, PACKAGE_VERSION);
@@ -270,8 +269,8 @@ static void check_row(struct ctx *c, int row, const struct expect *e)
         double cthru = col_f64(c, row, COL_compute_throughput_mib_s);
         double cs_lo = compute_s - 5e-7, cs_hi = compute_s + 5e-7; /* %.6f */
         double hi = cs_lo > 0 ? exact_mib / cs_lo + h3 : INFINITY;
-        expect_in(c, "compute throughput vs bytes / compute seconds", cthru,
-                  exact_mib / cs_hi - h3, hi);
+        expect_in(c, "compute throughput vs bytes / compute seconds", cthru, exact_mib / cs_hi - h3,
+                  hi);
     } else {
         expect_str(c, row, COL_compute_throughput_mib_s, "nan");
         TH_EXPECT(r, compute_s == 0, "compute seconds %.6f with --compute-sparsity 0", compute_s);
@@ -393,7 +392,10 @@ struct matrix_case {
 
 #define MCASES(np)                                                                                 \
     {np, "sequential", NULL, 1}, {np, "openmp", NULL, 4}, {np, "fork", NULL, 4},                   \
-        {np, "aio", "io_uring", 4}, {np, "aio", "posix", 4}
+        {np, "aio", "io_uring", 4},                                                                \
+    {                                                                                              \
+        np, "aio", "posix", 4                                                                      \
+    }
 static const struct matrix_case matrix[] = {MCASES(1), MCASES(2), MCASES(3)};
 
 static void test_matrix(void **state)
@@ -404,9 +406,10 @@ static void test_matrix(void **state)
     int keep = m->np != 2;
     char conc[16];
     snprintf(conc, sizeof conc, "%u", m->concurrency);
-    const char *args[32] = {"--method", m->method, "--concurrency", conc, "--duration", "1",
-                            "--recv-delay", "0.01", "--buffer-size", "64",
-                            "--output-file", "%s/data", "--dat", "%s/results.dat"};
+    const char *args[32] = {
+        "--method",     m->method,       "--concurrency", conc, "--duration",    "1",
+        "--recv-delay", "0.01",          "--buffer-size", "64", "--output-file", "%s/data",
+        "--dat",        "%s/results.dat"};
     int n = 14;
     if (m->engine != NULL) {
         args[n++] = "--aio-engine";
@@ -417,8 +420,9 @@ static void test_matrix(void **state)
     args[n] = NULL;
     run_ipb(c, m->np, 1.0, args);
     expect_success(c);
-    struct expect e = {m->np, m->method, m->concurrency, 1.0, 65536, 0.01, "every", 8,
-                       m->engine ? m->engine : "-", "-", NULL};
+    struct expect e = {
+        m->np, m->method, m->concurrency, 1.0, 65536, 0.01, "every", 8, m->engine ? m->engine : "-",
+        "-",   NULL};
     check_stdout(c, &e);
     char dat[4200];
     snprintf(dat, sizeof dat, "%s/results.dat", c->dir);
@@ -431,8 +435,8 @@ static void test_matrix(void **state)
 /* A short run of one rank x 2 pipelines with extra options; checks stdout and cleanup. */
 static void short_run(struct ctx *c, unsigned np, const char *const *extra, const struct expect *e)
 {
-    const char *args[40] = {"--duration", "0.3", "--recv-delay", "0.01", "--buffer-size", "64",
-                            "--output-file", "%s/data"};
+    const char *args[40] = {"--duration",    "0.3", "--recv-delay",  "0.01",
+                            "--buffer-size", "64",  "--output-file", "%s/data"};
     int n = 8;
     for (const char *const *s = extra; *s != NULL && n < 38; s++)
         args[n++] = *s;
@@ -463,8 +467,8 @@ static void test_sync_none(void **state)
 static void test_sparsity_zero(void **state)
 {
     struct ctx *c = *state;
-    const char *extra[] = {"--method", "openmp", "--concurrency", "2", "--compute-sparsity", "0",
-                           "--keep-files", NULL};
+    const char *extra[] = {"--method",           "openmp", "--concurrency", "2",
+                           "--compute-sparsity", "0",      "--keep-files",  NULL};
     struct expect e = {1, "openmp", 2, 0.3, 65536, 0.01, "every", 0, "-", "-", NULL};
     short_run(c, 1, extra, &e);
     check_data_files(c, &e, 1, "");
@@ -502,10 +506,10 @@ static void test_aio_auto(void **state)
 static void test_label_seed(void **state)
 {
     struct ctx *c = *state;
-    const char *extra[] = {"--method", "sequential", "--label", "sweep A #3, run 2", "--seed",
-                           "12345", NULL};
-    struct expect e = {2, "sequential", 1, 0.3, 65536, 0.01, "every", 8, "-",
-                       "sweep A #3, run 2", "12345"};
+    const char *extra[] = {"--method", "sequential", "--label", "sweep A #3, run 2",
+                           "--seed",   "12345",      NULL};
+    struct expect e = {2,   "sequential",        1,      0.3, 65536, 0.01, "every", 8,
+                       "-", "sweep A #3, run 2", "12345"};
     short_run(c, 2, extra, &e);
     check_data_files(c, &e, 0, "");
 }
@@ -514,12 +518,58 @@ static void test_label_seed(void **state)
 static void test_equals_and_units(void **state)
 {
     struct ctx *c = *state;
-    const char *args[] = {"--method=fork", "--concurrency=2", "--duration=0.3",
-                          "--recv-delay=0.01", "--buffer-size=1MiB", "--output-file=%s/data",
-                          "--keep-files", "--compute-sparsity=4096", NULL};
+    const char *args[] = {"--method=fork",     "--concurrency=2",         "--duration=0.3",
+                          "--recv-delay=0.01", "--buffer-size=1MiB",      "--output-file=%s/data",
+                          "--keep-files",      "--compute-sparsity=4096", NULL};
     run_ipb(c, 1, 0.3, args);
     expect_success(c);
     struct expect e = {1, "fork", 2, 0.3, 1048576, 0.01, "every", 4096, "-", "-", NULL};
+    check_stdout(c, &e);
+    check_data_files(c, &e, 1, "");
+}
+
+/* Only --duration given: every other option at its documented default (sequential, 1
+ * pipeline, 256 KiB, 0.1 s recv delay, sparsity 8, sync every, seed 1), and the default data
+ * files (in the working directory) removed at the end. */
+static void test_defaults(void **state)
+{
+    struct ctx *c = *state;
+    const char *args[] = {"--duration", "0.3", NULL};
+    run_ipb(c, 2, 0.3, args);
+    expect_success(c);
+    struct expect e = {2, "sequential", 1, 0.3, 262144, 0.1, "every", 8, "-", "-", "1"};
+    check_stdout(c, &e);
+    check_data_files(c, &e, 0, "");
+}
+
+/* Many pipelines in one rank, as in the original's sweeps (up to 64): io_uring queue depth,
+ * POSIX AIO request lists, dozens of children or threads. */
+static const struct matrix_case many[] = {
+    {1, "aio", "io_uring", 64},
+    {1, "aio", "posix", 64},
+    {1, "fork", NULL, 32},
+    {1, "openmp", NULL, 32},
+};
+
+static void test_many_pipelines(void **state)
+{
+    struct ctx *c = *state;
+    const struct matrix_case *m = c->param;
+    char conc[16];
+    snprintf(conc, sizeof conc, "%u", m->concurrency);
+    const char *args[] = {"--method",      m->method,
+                          "--concurrency", conc,
+                          "--duration",    "0.5",
+                          "--recv-delay",  "0.01",
+                          "--buffer-size", "16",
+                          "--output-file", "%s/data",
+                          "--keep-files",  m->engine ? "--aio-engine" : NULL,
+                          m->engine,       NULL};
+    run_ipb(c, m->np, 0.5, args);
+    expect_success(c);
+    struct expect e = {
+        m->np, m->method, m->concurrency, 0.5, 16384, 0.01, "every", 8, m->engine ? m->engine : "-",
+        "-",   NULL};
     check_stdout(c, &e);
     check_data_files(c, &e, 1, "");
 }
@@ -529,9 +579,10 @@ static void test_equals_and_units(void **state)
 static void test_dat_twice(void **state)
 {
     struct ctx *c = *state;
-    const char *args[] = {"--method", "sequential", "--duration", "0.3", "--recv-delay", "0.01",
-                          "--buffer-size", "64", "--output-file", "%s/data", "--dat",
-                          "%s/results.dat", NULL};
+    const char *args[] = {
+        "--method", "sequential",     "--duration", "0.3",           "--recv-delay",
+        "0.01",     "--buffer-size",  "64",         "--output-file", "%s/data",
+        "--dat",    "%s/results.dat", NULL};
     char dat[4200];
     snprintf(dat, sizeof dat, "%s/results.dat", c->dir);
     struct expect e = {2, "sequential", 1, 0.3, 65536, 0.01, "every", 8, "-", "-", NULL};
@@ -573,6 +624,83 @@ static void test_dat_twice(void **state)
     check_data_files(c, &e, 0, "results.dat");
 }
 
+/* Three runs appending to one new --dat file at the same time (a job array sharing one results
+ * file): one header, and each run's row exactly once, whole. */
+static void test_dat_concurrent(void **state)
+{
+    struct ctx *c = *state;
+    enum { NRUNS = 3 };
+    char dat[4200];
+    snprintf(dat, sizeof dat, "%s/results.dat", c->dir);
+    struct th_proc *procs[NRUNS];
+    struct th_result res[NRUNS];
+    memset(res, 0, sizeof res);
+    for (int i = 0; i < NRUNS; i++) {
+        struct th_argv a;
+        th_mpirun(&a, 1);
+        th_argv_add(&a, "--duration");
+        th_argv_add(&a, "0.3");
+        th_argv_add(&a, "--recv-delay");
+        th_argv_add(&a, "0.01");
+        th_argv_add(&a, "--buffer-size");
+        th_argv_add(&a, "64");
+        th_argv_add(&a, "--output-file");
+        th_argv_addf(&a, "%s/data%d", c->dir, i);
+        th_argv_add(&a, "--dat");
+        th_argv_add(&a, dat);
+        th_argv_add(&a, "--label");
+        th_argv_addf(&a, "run %d", i);
+        procs[i] = th_spawn(&a, c->dir);
+        th_argv_free(&a);
+    }
+    /* all must have exited before any th_finish: it counts every process still running below
+     * this test as left behind */
+    for (int done = 0, spins = 0; !done && spins < 3000; spins++) {
+        done = 1;
+        for (int i = 0; i < NRUNS; i++)
+            done &= th_pump(procs[i], 0.01);
+    }
+    for (int i = 0; i < NRUNS; i++)
+        th_finish(procs[i], 30.0, &res[i]);
+
+    char *text = th_read_file(dat, NULL);
+    struct th_dat fd;
+    th_dat_parse(text ? text : "", &fd);
+    char why[512] = "";
+    for (int i = 0; i < NRUNS && why[0] == '\0'; i++) {
+        struct th_result *r = &res[i];
+        struct th_dat d;
+        th_dat_parse(r->out, &d);
+        if (r->timed_out || !r->exited || r->status != 0 || r->nleftovers != 0)
+            snprintf(why, sizeof why, "run %d failed (exit %d, timed out %d, leftovers %d)", i,
+                     r->status, r->timed_out, r->nleftovers);
+        else if (d.nrows != 1)
+            snprintf(why, sizeof why, "run %d printed %d rows", i, d.nrows);
+        else {
+            int seen = 0;
+            for (int k = 0; k < fd.nrows && k < TH_MAX_ROWS; k++)
+                seen += strcmp(fd.row_line[k], d.row_line[0]) == 0;
+            if (seen != 1)
+                snprintf(why, sizeof why, "the row of run %d is %d times in the --dat file", i,
+                         seen);
+        }
+        th_dat_free(&d);
+        if (why[0] != '\0')
+            th_result_print(r);
+    }
+    if (why[0] == '\0' && fd.nheaders != 1)
+        snprintf(why, sizeof why, "the --dat file has %d header lines", fd.nheaders);
+    if (why[0] == '\0' && fd.nrows != NRUNS)
+        snprintf(why, sizeof why, "the --dat file has %d rows for %d runs", fd.nrows, NRUNS);
+    if (why[0] != '\0')
+        print_error("---- %s holds:\n%s----\n", dat, text ? text : "(nothing)");
+    th_dat_free(&fd);
+    free(text);
+    for (int i = 0; i < NRUNS; i++)
+        th_result_free(&res[i]);
+    TH_EXPECT(NULL, why[0] == '\0', "%s", why);
+}
+
 /* The original's analysis reads columns 0-10 by position and skips '#' lines: the first 11
  * names are the original's (column 1 now the rank count), literally, not from result_fields.h,
  * so that reordering that list cannot silently break them. */
@@ -604,13 +732,13 @@ static void test_help(void **state)
     run_ipb(c, 1, 0, args);
     expect_success(c);
     static const char *const opts[] = {
-        "--method", "--duration", "--buffer-size", "--concurrency", "--recv-delay",
-        "--output-file", "--compute-sparsity", "--sync", "--aio-engine", "--dat", "--hdf5",
-        "--keep-files", "--label", "--seed", "--help", "--version", "sequential", "openmp",
-        "fork", "aio", "threading", "multiprocess", "asyncio", "io_uring", "posix"};
+        "--method",      "--duration",         "--buffer-size", "--concurrency", "--recv-delay",
+        "--output-file", "--compute-sparsity", "--sync",        "--aio-engine",  "--dat",
+        "--hdf5",        "--keep-files",       "--label",       "--seed",        "--help",
+        "--version",     "sequential",         "openmp",        "fork",          "aio",
+        "threading",     "multiprocess",       "asyncio",       "io_uring",      "posix"};
     for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++)
-        TH_EXPECT(&c->r, strstr(c->r.out, opts[i]) != NULL, "--help does not mention %s",
-                  opts[i]);
+        TH_EXPECT(&c->r, strstr(c->r.out, opts[i]) != NULL, "--help does not mention %s", opts[i]);
     TH_EXPECT(&c->r, strstr(c->r.out, "#<version>") == NULL, "--help printed a .dat header");
     int n;
     char *names = th_listdir(c->dir, &n);
@@ -635,13 +763,15 @@ static void test_version(void **state)
 
 /* ---- the list ------------------------------------------------------------------------------ */
 
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
-#define NMATRIX (sizeof matrix / sizeof matrix[0])
+#define T(f)     cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define NMATRIX  (sizeof matrix / sizeof matrix[0])
 #define NALIASES (sizeof aliases / sizeof aliases[0])
+#define NMANY    (sizeof many / sizeof many[0])
 
-int main(void)
+int main(int argc, char **argv)
 {
-    static char names[NMATRIX + NALIASES][96];
+    th_init(argc, argv);
+    static char names[NMATRIX + NALIASES + NMANY][96];
     struct CMUnitTest tests[64];
     size_t n = 0;
     tests[n++] = (struct CMUnitTest)T(test_version);
@@ -655,6 +785,7 @@ int main(void)
         tests[n++] = (struct CMUnitTest){names[i], test_matrix, setup, teardown, (void *)m};
     }
     tests[n++] = (struct CMUnitTest)T(test_dat_twice);
+    tests[n++] = (struct CMUnitTest)T(test_dat_concurrent);
     tests[n++] = (struct CMUnitTest)T(test_sync_end);
     tests[n++] = (struct CMUnitTest)T(test_sync_none);
     tests[n++] = (struct CMUnitTest)T(test_sparsity_zero);
@@ -667,5 +798,14 @@ int main(void)
     tests[n++] = (struct CMUnitTest)T(test_aio_auto);
     tests[n++] = (struct CMUnitTest)T(test_label_seed);
     tests[n++] = (struct CMUnitTest)T(test_equals_and_units);
+    tests[n++] = (struct CMUnitTest)T(test_defaults);
+    for (size_t i = 0; i < NMANY; i++) {
+        const struct matrix_case *m = &many[i];
+        char *name = names[NMATRIX + NALIASES + i];
+        snprintf(name, sizeof names[0], "many pipelines: --method %s%s%s --concurrency %u",
+                 m->method, m->engine ? " --aio-engine " : "", m->engine ? m->engine : "",
+                 m->concurrency);
+        tests[n++] = (struct CMUnitTest){name, test_many_pipelines, setup, teardown, (void *)m};
+    }
     return _cmocka_run_group_tests("integration (mpirun)", tests, n, NULL, NULL);
 }
