@@ -1,0 +1,478 @@
+#include "run_context.h"
+
+#include <errno.h>
+#include <hdf5.h>
+#include <libgen.h>
+#include <omp.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/sysmacros.h>
+#include <sys/utsname.h>
+
+#include "ipb_status.h"
+
+extern char **environ;
+
+/* ---- small string helpers ------------------------------------------------------------------ */
+
+static void append(char *out, size_t outlen, const char *fmt, const char *s)
+{
+    size_t used = strlen(out);
+    if (used + 1 < outlen)
+        snprintf(out + used, outlen - used, fmt, s);
+}
+
+void ipb_shell_quote(char *out, size_t outlen, const char *arg)
+{
+    /* Safe characters need no quotes; anything else goes in '...' with ' written as '\''. */
+    static const char safe[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+                               "@%_-+=:,./";
+    if (outlen == 0)
+        return;
+    out[0] = '\0';
+    if (arg[0] != '\0' && strspn(arg, safe) == strlen(arg)) {
+        snprintf(out, outlen, "%s", arg);
+        return;
+    }
+    size_t k = 0;
+#define PUT(ch)                                                                                    \
+    do {                                                                                           \
+        if (k + 1 < outlen)                                                                        \
+            out[k++] = (ch);                                                                       \
+    } while (0)
+    PUT('\'');
+    for (const char *p = arg; *p; p++) {
+        if (*p == '\'') {
+            PUT('\'');
+            PUT('\\');
+            PUT('\'');
+            PUT('\'');
+        } else {
+            PUT(*p);
+        }
+    }
+    PUT('\'');
+#undef PUT
+    out[k] = '\0';
+}
+
+static char *join_argv(int argc, char *const argv[])
+{
+    size_t cap = 1;
+    for (int i = 0; i < argc; i++)
+        cap += 4 * strlen(argv[i]) + 3; /* worst case: every char a quote ('\'' is 4) */
+    char *s = malloc(cap);
+    if (s == NULL)
+        return NULL;
+    s[0] = '\0';
+    size_t len = 0;
+    for (int i = 0; i < argc; i++) {
+        if (i > 0)
+            s[len++] = ' ';
+        ipb_shell_quote(s + len, cap - len, argv[i]);
+        len += strlen(s + len);
+    }
+    s[len] = '\0';
+    return s;
+}
+
+void ipb_cpulist_format(char *out, size_t outlen, const unsigned char *mask, size_t nbits)
+{
+    if (outlen == 0)
+        return;
+    out[0] = '\0';
+    size_t used = 0;
+    for (size_t i = 0; i < nbits; i++) {
+        if (!(mask[i / 8] >> (i % 8) & 1))
+            continue;
+        size_t j = i;
+        while (j + 1 < nbits && (mask[(j + 1) / 8] >> ((j + 1) % 8) & 1))
+            j++;
+        int n = j > i ? snprintf(out + used, outlen - used, "%s%zu-%zu", used ? "," : "", i, j)
+                      : snprintf(out + used, outlen - used, "%s%zu", used ? "," : "", i);
+        if (n < 0 || (size_t)n >= outlen - used) {
+            out[used] = '\0'; /* never a half-written range */
+            return;
+        }
+        used += (size_t)n;
+        i = j;
+    }
+}
+
+/* ---- the pieces of context ----------------------------------------------------------------- */
+
+static char *affinity_list(void)
+{
+    /* Grow the set until the kernel accepts its size (machines with > 1024 CPUs exist). */
+    for (int ncpu = 1024; ncpu <= (1 << 20); ncpu *= 2) {
+        cpu_set_t *set = CPU_ALLOC(ncpu);
+        if (set == NULL)
+            return NULL;
+        size_t size = CPU_ALLOC_SIZE(ncpu);
+        CPU_ZERO_S(size, set);
+        if (sched_getaffinity(0, size, set) != 0) {
+            CPU_FREE(set);
+            if (errno == EINVAL)
+                continue;
+            return strdup("");
+        }
+        size_t nbits = size * 8;
+        unsigned char *mask = calloc(size, 1);
+        /* Worst case "0,2,4,...": 8 characters per CPU is plenty for 7-digit CPU numbers. */
+        char *out = malloc(nbits * 8 + 1);
+        if (mask == NULL || out == NULL) {
+            free(mask);
+            free(out);
+            CPU_FREE(set);
+            return NULL;
+        }
+        for (size_t i = 0; i < nbits; i++)
+            if (CPU_ISSET_S(i, size, set))
+                mask[i / 8] |= (unsigned char)(1u << (i % 8));
+        ipb_cpulist_format(out, nbits * 8 + 1, mask, nbits);
+        free(mask);
+        CPU_FREE(set);
+        char *shrunk = realloc(out, strlen(out) + 1);
+        return shrunk ? shrunk : out;
+    }
+    return strdup("");
+}
+
+/* Undo the octal escapes of /proc/self/mountinfo ("\040" is a space). */
+static void unescape_octal(char *s)
+{
+    char *w = s;
+    for (char *r = s; *r; r++) {
+        if (r[0] == '\\' && r[1] >= '0' && r[1] <= '7' && r[2] >= '0' && r[2] <= '7' &&
+            r[3] >= '0' && r[3] <= '7') {
+            *w++ = (char)((r[1] - '0') * 64 + (r[2] - '0') * 8 + (r[3] - '0'));
+            r += 3;
+        } else {
+            *w++ = *r;
+        }
+    }
+    *w = '\0';
+}
+
+/* Is mnt the directory dir or one of its ancestors (whole path components)? */
+static size_t mount_prefix_len(const char *mnt, const char *dir)
+{
+    size_t n = strlen(mnt);
+    if (strcmp(mnt, "/") == 0)
+        return 1;
+    if (strncmp(mnt, dir, n) == 0 && (dir[n] == '\0' || dir[n] == '/'))
+        return n;
+    return 0;
+}
+
+/* The mount that holds dir: among the mountinfo lines with dir's device, the longest mount point
+ * that is an ancestor of dir (bind mounts share a device; the deepest one is the one in use).
+ * When no device matches (btrfs subvolumes report their own st_dev), the longest ancestor. */
+static void find_mount(struct ipb_run_context *c, const char *dir, dev_t dev)
+{
+    FILE *f = fopen("/proc/self/mountinfo", "re");
+    if (f == NULL)
+        return;
+    char line[3 * IPB_PATH_MAX];
+    size_t best = 0;
+    int best_dev_match = 0;
+    while (fgets(line, sizeof(line), f) != NULL) {
+        line[strcspn(line, "\n")] = '\0';
+        /* id parent major:minor root mountpoint options [optional...] - fstype source super */
+        char *save = NULL;
+        char *fields[8] = {0};
+        int nf = 0;
+        char *dash = strstr(line, " - ");
+        if (dash == NULL)
+            continue;
+        *dash = '\0';
+        for (char *tok = strtok_r(line, " ", &save); tok && nf < 6;
+             tok = strtok_r(NULL, " ", &save))
+            fields[nf++] = tok;
+        if (nf < 6)
+            continue;
+        char *rest = dash + 3, *save2 = NULL;
+        char *fstype = strtok_r(rest, " ", &save2);
+        char *source = strtok_r(NULL, " ", &save2);
+        char *super = strtok_r(NULL, " ", &save2);
+        unsigned maj = 0, min = 0;
+        if (fstype == NULL || sscanf(fields[2], "%u:%u", &maj, &min) != 2)
+            continue;
+        unescape_octal(fields[4]);
+        size_t len = mount_prefix_len(fields[4], dir);
+        if (len == 0)
+            continue;
+        int dev_match = major(dev) == maj && minor(dev) == min;
+        if (dev_match < best_dev_match || (dev_match == best_dev_match && len < best))
+            continue;
+        best = len;
+        best_dev_match = dev_match;
+        snprintf(c->fs_type, sizeof(c->fs_type), "%s", fstype);
+        snprintf(c->mount_point, sizeof(c->mount_point), "%s", fields[4]);
+        snprintf(c->mount_source, sizeof(c->mount_source), "%s", source ? source : "");
+        if (source)
+            unescape_octal(c->mount_source);
+        snprintf(c->mount_options, sizeof(c->mount_options), "%s", fields[5]);
+        /* The superblock's options are where NFS versions and Lustre's flock setting show. */
+        snprintf(c->fs_options, sizeof(c->fs_options), "%s", super ? super : "");
+    }
+    fclose(f);
+}
+
+/* statfs magic numbers of the file systems HPC sites run (linux/magic.h and vendors'). */
+static const char *fs_magic_name(unsigned long magic)
+{
+    static const struct {
+        unsigned long magic;
+        const char *name;
+    } names[] = {
+        {0xEF53, "ext2/ext3/ext4"}, {0x58465342, "xfs"},      {0x9123683E, "btrfs"},
+        {0x01021994, "tmpfs"},      {0x6969, "nfs"},          {0x0BD00BD0, "lustre"},
+        {0x47504653, "gpfs"},       {0x19830326, "beegfs"},   {0x794C7630, "overlayfs"},
+        {0x2FC12FC1, "zfs"},        {0x00C36400, "ceph"},     {0x65735546, "fuse"},
+        {0x73717368, "squashfs"},   {0x50495045, "pipefs"},   {0x6E667364, "nfsd"},
+        {0xFE534D42, "smb2"},       {0xFF534D42, "cifs"},     {0x5346414F, "afs"},
+        {0xAAD7AAEA, "panfs"},      {0x858458F6, "ramfs"},    {0x4244, "hfs"},
+        {0x3153464A, "jfs"},        {0x52654973, "reiserfs"}, {0xF2F52010, "f2fs"},
+    };
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        if (names[i].magic == magic)
+            return names[i].name;
+    return "unknown";
+}
+
+static void omp_settings(struct ipb_run_context *c)
+{
+    c->omp_env[0] = '\0';
+    for (char **e = environ; e && *e; e++) {
+        if (strncmp(*e, "OMP_", 4) != 0 && strncmp(*e, "GOMP_", 5) != 0 &&
+            strncmp(*e, "KMP_", 4) != 0)
+            continue;
+        append(c->omp_env, sizeof(c->omp_env), c->omp_env[0] ? " %s" : "%s", *e);
+    }
+    c->omp_max_threads = omp_get_max_threads();
+}
+
+static void job_id(struct ipb_run_context *c)
+{
+    const char *slurm = getenv("SLURM_JOB_ID");
+    const char *pbs = getenv("PBS_JOBID");
+    if (slurm && *slurm) {
+        snprintf(c->job_id, sizeof(c->job_id), "%s", slurm);
+        snprintf(c->job_scheduler, sizeof(c->job_scheduler), "slurm");
+    } else if (pbs && *pbs) {
+        snprintf(c->job_id, sizeof(c->job_id), "%s", pbs);
+        snprintf(c->job_scheduler, sizeof(c->job_scheduler), "pbs");
+    }
+}
+
+int ipb_run_context_collect(struct ipb_run_context *c, const struct ipb_options *o, int argc,
+                            char *const argv[], int mpi_thread_level)
+{
+    memset(c, 0, sizeof(*c));
+    c->command_line = argv ? join_argv(argc, argv) : strdup("");
+    c->cpus = affinity_list();
+    if (c->command_line == NULL || c->cpus == NULL)
+        return -1;
+
+    int len = 0, major = 0, minor = 0;
+    MPI_Get_library_version(c->mpi_library_version, &len);
+    /* Open MPI ends it with a newline, MPICH spreads it over lines: keep it, minus the tail. */
+    while (len > 0 &&
+           (c->mpi_library_version[len - 1] == '\n' || c->mpi_library_version[len - 1] == ' '))
+        c->mpi_library_version[--len] = '\0';
+    MPI_Get_version(&major, &minor);
+    snprintf(c->mpi_version, sizeof(c->mpi_version), "%d.%d", major, minor);
+    c->mpi_thread_level = mpi_thread_level;
+
+    unsigned hmaj = 0, hmin = 0, hrel = 0;
+    H5get_libversion(&hmaj, &hmin, &hrel);
+    snprintf(c->hdf5_version, sizeof(c->hdf5_version), "%u.%u.%u", hmaj, hmin, hrel);
+
+#if defined(__clang__)
+    snprintf(c->compiler, sizeof(c->compiler), "clang %s", __VERSION__);
+#elif defined(__GNUC__)
+    snprintf(c->compiler, sizeof(c->compiler), "gcc %s", __VERSION__);
+#else
+    snprintf(c->compiler, sizeof(c->compiler), "unknown");
+#endif
+
+    struct utsname u;
+    if (uname(&u) == 0)
+        snprintf(c->kernel, sizeof(c->kernel), "%s %s %s %s", u.sysname, u.release, u.version,
+                 u.machine);
+
+    /* The data directory as the kernel resolves it, and the file system under it. */
+    char base[IPB_PATH_MAX];
+    snprintf(base, sizeof(base), "%s", o ? o->output_base : ".");
+    char *dir = dirname(base);
+    char resolved[IPB_PATH_MAX];
+    if (realpath(dir, resolved) == NULL)
+        snprintf(resolved, sizeof(resolved), "%s", dir);
+    snprintf(c->data_dir, sizeof(c->data_dir), "%s", resolved);
+    struct stat st;
+    struct statfs sf;
+    if (statfs(c->data_dir, &sf) == 0)
+        snprintf(c->fs_magic, sizeof(c->fs_magic), "0x%lx %s", (unsigned long)sf.f_type,
+                 fs_magic_name((unsigned long)sf.f_type));
+    if (stat(c->data_dir, &st) == 0)
+        find_mount(c, c->data_dir, st.st_dev);
+
+    omp_settings(c);
+    job_id(c);
+    return 0;
+}
+
+void ipb_pipeline_rows_fill(struct ipb_pipeline_row *rows, unsigned rank,
+                            const struct ipb_pipeline_stats *stats, unsigned npipelines)
+{
+    for (unsigned i = 0; i < npipelines; i++) {
+        const struct ipb_pipeline_stats *s = &stats[i];
+        rows[i] = (struct ipb_pipeline_row){
+            .rank = rank,
+            .pipeline = i,
+            .bytes = s->bytes,
+            .iterations = s->iterations,
+            .elapsed_s = s->elapsed_s,
+            .recv_s = s->recv_s,
+            .compute_s = s->compute_s,
+            .write_s = s->write_s,
+            .fsync_s = s->fsync_s,
+        };
+    }
+}
+
+/* Gather nbytes from every rank to root, concatenated in rank order. On root, *out gets the
+ * buffer (malloc'd) and counts/displs (malloc'd, nranks each, in bytes). Collective; every rank
+ * returns the same verdict (root broadcasts whether it could allocate). */
+static int gather_bytes(MPI_Comm comm, const void *mine, int nbytes, void **out, int **counts_out,
+                        int **displs_out)
+{
+    int rank = 0, nranks = 0;
+    MPI_Comm_rank(comm, &rank);
+    MPI_Comm_size(comm, &nranks);
+    int *counts = NULL, *displs = NULL;
+    char *buf = NULL;
+    int ok = 1;
+    if (rank == 0) {
+        counts = calloc((size_t)nranks, sizeof(int));
+        displs = calloc((size_t)nranks, sizeof(int));
+        ok = counts != NULL && displs != NULL;
+    }
+    MPI_Bcast(&ok, 1, MPI_INT, 0, comm);
+    if (!ok)
+        goto fail;
+    MPI_Gather(&nbytes, 1, MPI_INT, counts, 1, MPI_INT, 0, comm);
+    if (rank == 0) {
+        /* int displacements: fine up to 2 GiB of rows (2^31 / 72 bytes = 29 million
+         * pipelines); beyond that the sum is refused rather than wrapped. */
+        long long total = 0;
+        for (int i = 0; i < nranks; i++) {
+            displs[i] = (int)total;
+            total += counts[i];
+        }
+        ok = total < (1LL << 31) && (buf = malloc(total > 0 ? (size_t)total : 1)) != NULL;
+    }
+    MPI_Bcast(&ok, 1, MPI_INT, 0, comm);
+    if (!ok)
+        goto fail;
+    MPI_Gatherv(mine, nbytes, MPI_BYTE, buf, counts, displs, MPI_BYTE, 0, comm);
+    if (rank == 0) {
+        *out = buf;
+        *counts_out = counts;
+        *displs_out = displs;
+    }
+    return 0;
+fail:
+    free(counts);
+    free(displs);
+    free(buf);
+    return -1;
+}
+
+int ipb_run_context_gather(struct ipb_run_context *c, MPI_Comm comm,
+                           const struct ipb_pipeline_stats *stats, unsigned npipelines, char *err,
+                           size_t errlen)
+{
+    int rank = 0, nranks = 0;
+    MPI_Comm_rank(comm, &rank);
+    MPI_Comm_size(comm, &nranks);
+
+    /* Pipeline rows: every struct is the same fixed layout from the same binary, so bytes are
+     * fine (as for the rank rows in bench.c). */
+    struct ipb_pipeline_row *mine = calloc(npipelines ? npipelines : 1, sizeof(*mine));
+    int have_mine = mine != NULL;
+    if (have_mine)
+        ipb_pipeline_rows_fill(mine, (unsigned)rank, stats, npipelines);
+    int nbytes = have_mine ? (int)(npipelines * sizeof(*mine)) : 0;
+    void *rows = NULL;
+    int *counts = NULL, *displs = NULL;
+    int rc = gather_bytes(comm, mine, nbytes, &rows, &counts, &displs);
+    free(mine);
+    int all_mine = 0;
+    MPI_Allreduce(&have_mine, &all_mine, 1, MPI_INT, MPI_MIN, comm);
+    if (rc != 0 || !all_mine) {
+        if (rank == 0)
+            snprintf(err, errlen, "rank 0: out of memory gathering the pipeline rows");
+        free(rows);
+        free(counts);
+        free(displs);
+        return IPB_ERUN;
+    }
+    if (rank == 0) {
+        long long total = 0;
+        for (int i = 0; i < nranks; i++)
+            total += counts[i];
+        c->pipes = rows;
+        c->npipes = (size_t)total / sizeof(struct ipb_pipeline_row);
+        free(counts);
+        free(displs);
+    }
+
+    /* CPU lists: strings of any length, NUL included. */
+    const char *cpus = c->cpus ? c->cpus : "";
+    char *text = NULL;
+    rc = gather_bytes(comm, cpus, (int)strlen(cpus) + 1, (void **)&text, &counts, &displs);
+    if (rc != 0) {
+        if (rank == 0)
+            snprintf(err, errlen, "rank 0: out of memory gathering the affinity masks");
+        return IPB_ERUN;
+    }
+    if (rank == 0) {
+        c->rank_cpus = calloc((size_t)nranks, sizeof(char *));
+        if (c->rank_cpus == NULL) {
+            free(text);
+            free(counts);
+            free(displs);
+            snprintf(err, errlen, "rank 0: out of memory gathering the affinity masks");
+            return IPB_ERUN;
+        }
+        c->nranks = (unsigned)nranks;
+        for (int i = 0; i < nranks; i++)
+            c->rank_cpus[i] = strdup(text + displs[i]);
+        free(text);
+        free(counts);
+        free(displs);
+        for (int i = 0; i < nranks; i++)
+            if (c->rank_cpus[i] == NULL) {
+                snprintf(err, errlen, "rank 0: out of memory gathering the affinity masks");
+                return IPB_ERUN;
+            }
+    }
+    return IPB_OK;
+}
+
+void ipb_run_context_free(struct ipb_run_context *c)
+{
+    free(c->command_line);
+    free(c->cpus);
+    for (unsigned i = 0; c->rank_cpus && i < c->nranks; i++)
+        free(c->rank_cpus[i]);
+    free(c->rank_cpus);
+    free(c->pipes);
+    memset(c, 0, sizeof(*c));
+}

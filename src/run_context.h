@@ -1,0 +1,94 @@
+/* What the HDF5 results file records about a run besides its result row (DESIGN.md, "The HDF5
+ * results file"): the context (command line, libraries, kernel, file system, affinity, OpenMP,
+ * batch job) and one row per pipeline of every rank.
+ *
+ * Collection is in two steps so that the HDF5 writer needs no MPI and can be driven by a test
+ * program without mpirun: ipb_run_context_collect() is local (no collective; MPI_Get_version
+ * and MPI_Get_library_version may be called before MPI_Init), ipb_run_context_gather() is the
+ * collective that brings every rank's affinity mask and pipeline rows to rank 0. */
+#ifndef IPB_RUN_CONTEXT_H
+#define IPB_RUN_CONTEXT_H
+
+#include <mpi.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "options.h"
+#include "pipeline.h"
+#include "record.h"
+
+/* One row of the HDF5 `pipelines` dataset per pipeline of every rank, generated like
+ * struct ipb_record (same X(type, strlen, name, header, format, doc) shape as result_fields.h). */
+#define IPB_PIPELINE_FIELDS(X)                                                                     \
+    X(U64, 0, rank, "rank", "%" PRIu64, "MPI rank in MPI_COMM_WORLD")                              \
+    X(U64, 0, pipeline, "pipeline", "%" PRIu64, "pipeline index within the rank")                  \
+    X(U64, 0, bytes, "bytes", "%" PRIu64, "bytes written by completed iterations")                 \
+    X(U64, 0, iterations, "iterations", "%" PRIu64, "completed iterations (buffers written)")      \
+    X(F64, 0, elapsed_s, "elapsed (s)", "%.6f", "t0 to the end of the last completed iteration")   \
+    X(F64, 0, recv_s, "recv (s)", "%.6f", "seconds in the recv stage")                             \
+    X(F64, 0, compute_s, "compute (s)", "%.6f", "seconds in the compute stage")                    \
+    X(F64, 0, write_s, "write (s)", "%.6f", "seconds in the write stage")                          \
+    X(F64, 0, fsync_s, "fsync (s)", "%.6f", "seconds in the fsync stage")
+
+struct ipb_pipeline_row {
+    IPB_PIPELINE_FIELDS(IPB_MEMBER)
+};
+
+#define IPB_CTX_STR 1024
+
+struct ipb_run_context {
+    /* Local to each rank (collect). */
+    char *command_line; /* argv, shell-quoted, space-separated (malloc'd) */
+    char mpi_library_version[MPI_MAX_LIBRARY_VERSION_STRING];
+    char mpi_version[16]; /* "3.1" */
+    int mpi_thread_level; /* provided by MPI_Init_thread */
+    char hdf5_version[32];
+    char compiler[256];
+    char kernel[IPB_CTX_STR];    /* uname: sysname release version machine */
+    char data_dir[IPB_PATH_MAX]; /* the data files' directory, resolved */
+    char fs_type[64];            /* from /proc/self/mountinfo ("ext4", "nfs4", "lustre") */
+    char fs_magic[32];           /* statfs f_type ("0xef53") and its usual name */
+    char mount_point[IPB_PATH_MAX];
+    char mount_source[IPB_PATH_MAX];
+    char mount_options[IPB_CTX_STR]; /* per-mount options ("rw,relatime") */
+    char fs_options[IPB_CTX_STR];    /* the file system's own ("vers=4.2", "flock", ...) */
+    char omp_env[IPB_CTX_STR];       /* every OMP_* variable, "NAME=value" joined by spaces */
+    int omp_max_threads;             /* omp_get_max_threads() when collected */
+    char job_id[256];                /* SLURM_JOB_ID or PBS_JOBID, "" outside a batch job */
+    char job_scheduler[16];          /* "slurm", "pbs" or "" */
+    char *cpus;                      /* this rank's affinity as a CPU list ("0-3,8") (malloc'd) */
+
+    /* On rank 0 after gather (NULL elsewhere): per-rank CPU lists and every pipeline row,
+     * ordered by rank, then pipeline. */
+    unsigned nranks;
+    char **rank_cpus;
+    struct ipb_pipeline_row *pipes;
+    size_t npipes;
+};
+
+/* Fill the local part. argv may be NULL (argc 0). Cannot fail in a way that matters to a run:
+ * what cannot be found is recorded as "" (or "unknown"). Returns 0, or -1 when out of memory. */
+int ipb_run_context_collect(struct ipb_run_context *c, const struct ipb_options *o, int argc,
+                            char *const argv[], int mpi_thread_level);
+
+/* This rank's pipeline rows (rank, index, counters from the stats). */
+void ipb_pipeline_rows_fill(struct ipb_pipeline_row *rows, unsigned rank,
+                            const struct ipb_pipeline_stats *stats, unsigned npipelines);
+
+/* Collective over comm: gather every rank's CPU list and pipeline rows to rank 0. Every rank
+ * takes the same path even when rank 0 cannot allocate (it says so with a broadcast before the
+ * variable-size gathers), so no rank is left in a collective. Returns IPB_OK, or IPB_ERUN with
+ * a message in err (on rank 0 only; the caller agrees). */
+int ipb_run_context_gather(struct ipb_run_context *c, MPI_Comm comm,
+                           const struct ipb_pipeline_stats *stats, unsigned npipelines, char *err,
+                           size_t errlen);
+
+void ipb_run_context_free(struct ipb_run_context *c);
+
+/* Helpers, exposed for the tests. */
+/* The CPUs of a mask as a list of ranges ("0-3,8,10-11"); "" for an empty mask. */
+void ipb_cpulist_format(char *out, size_t outlen, const unsigned char *mask, size_t nbits);
+/* Quote one argument for a POSIX shell when it needs it (it is copied as is otherwise). */
+void ipb_shell_quote(char *out, size_t outlen, const char *arg);
+
+#endif
