@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Print each test program's cmocka closing lines from tests/*.log, then one
 # "N passed, N failed" line over all of them (what CI reads).
-cd "$(dirname "$0")/.." || exit 1
+# Usage: tests/summary.sh [BUILD_DIR]   (default: the source tree, an in-tree build)
+cd "${1:-$(dirname "$0")/..}" || exit 1
 passed=0 failed=0
 for log in tests/test_*.log; do
     [ -f "$log" ] || continue
