@@ -47,7 +47,10 @@ def run_fio(args, n, engine):
     cmd = ["fio", "--name=pipe", f"--directory={jobdir}", f"--numjobs={n}",
            "--rw=write", f"--bs={args.fio_bs}", "--size=16g", "--fsync=1",
            f"--ioengine={engine}", "--time_based", f"--runtime={args.duration}",
-           "--group_reporting", "--output-format=json", "--create_on_open=1"]
+           "--group_reporting", "--output-format=json", "--create_on_open=1",
+           # io-pipeline-bench appends to files that grow; fio preallocates them by default
+           # (fallocate), which makes its fsyncs cheaper: same pattern means no preallocation.
+           "--fallocate=none"]
     if args.recv_delay > 0:
         cmd += [f"--thinktime={int(args.recv_delay * 1e6)}", "--thinktime_blocks=1"]
     try:
