@@ -10,6 +10,8 @@ packages=(
     openmpi-bin libopenmpi-dev libhdf5-openmpi-dev hdf5-tools
     libcmocka-dev liburing-dev fio
     python3 python3-h5py python3-pandas python3-matplotlib python3-pytest
+    # the job-script tests start a throw-away Slurm cluster (tests/slurm-cluster.sh)
+    slurmctld slurmd slurm-client munge
 )
 if [ "${IPB_SKIP_APT:-0}" != 1 ]; then
     export DEBIAN_FRONTEND=noninteractive

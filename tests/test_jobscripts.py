@@ -1,0 +1,480 @@
+"""The job scripts (job-scripts/) on real launchers: mpirun, and Slurm's sbatch and srun on a
+throw-away cluster that this test starts (tests/slurm-cluster.sh) and stops by its pids.
+
+- ipb-sweep.sh end to end under mpirun with short runs: one HDF5 file and one .dat with a row
+  per run, plots, progress lines; a failed run is reported and the sweep goes on; --dry-run
+  runs nothing; options win over IPB_* variables.
+- Ranks with distinct host names under mpirun (a UTS namespace per rank): the nodes column and
+  the per-rank hosts of the HDF5 file.
+- The PBS Pro scripts' dry-run launch lines (mpiexec -n --ppn --depth --cpu-bind --hostfile).
+- Slurm, 4 emulated nodes (one slurmd per node name, each in a UTS namespace named after its
+  node): slurm-sweep.sbatch and slurm-scaling.sbatch through sbatch; results checked for rows,
+  the job id (label and HDF5 job_id), node counts and per-rank hosts; and srun --mpi=pmix runs
+  give the same rows as mpirun runs, apart from timing.
+
+Run by `make check` (tests/test_jobscripts.sh, which exports IPB_BIN and IPB_MPIEXEC and stops
+the cluster even if this is killed). By hand, from the build directory:
+  IPB_BIN=$PWD/src/io-pipeline-bench /usr/bin/python3 -m pytest -v SRCDIR/tests/test_jobscripts.py
+"""
+
+import glob
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import tempfile
+import time
+
+import h5py
+import pytest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TOP = os.path.dirname(HERE)
+JOBS = os.path.join(TOP, "job-scripts")
+SWEEP = os.path.join(JOBS, "ipb-sweep.sh")
+CLUSTER = os.path.join(HERE, "slurm-cluster.sh")
+
+# Short runs everywhere: the point is the plumbing, not the numbers.
+SHORT = ["--duration", "0.3", "--recv-delay", "0.02", "--buffer-size", "64"]
+SLURM_NODES = 4
+JOB_TIMEOUT = 120  # seconds for one sbatch job, queueing included
+
+
+def bench():
+    b = os.environ.get("IPB_BIN") or shutil.which("io-pipeline-bench")
+    if not b or not os.access(b, os.X_OK):
+        pytest.fail("set IPB_BIN to the io-pipeline-bench program (make check does)")
+    return os.path.abspath(b)
+
+
+def mpiexec():
+    return os.environ.get("IPB_MPIEXEC") or shutil.which("mpirun") or "mpirun"
+
+
+def env(**extra):
+    """The environment of a script under test: no IPB_* leaking in from outside except the
+    program, and Open MPI allowed to run as root."""
+    e = {k: v for k, v in os.environ.items() if not k.startswith("IPB_")}
+    e.update(IPB_BIN=bench(), IPB_MPIEXEC=mpiexec(), OMPI_ALLOW_RUN_AS_ROOT="1",
+             OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")
+    for k in ("SLURM_JOB_ID", "PBS_JOBID", "PBS_NODEFILE", "SLURM_JOB_NUM_NODES"):
+        e.pop(k, None)
+    e.update({k: str(v) for k, v in extra.items()})
+    return e
+
+
+def run(cmd, timeout, **kw):
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, **kw)
+    r.cmdline = " ".join(shlex.quote(c) for c in cmd)
+    return r
+
+
+def explain(r):
+    return f"\n$ {r.cmdline}\nexit {r.returncode}\n--- stdout\n{r.stdout}\n--- stderr\n{r.stderr}"
+
+
+def dat_rows(path):
+    """(header names, list of row dicts) of a .dat file."""
+    with open(path) as f:
+        lines = [l.rstrip("\n") for l in f if l.strip()]
+    headers = [l for l in lines if l.startswith("#")]
+    assert len(headers) == 1, f"{path}: {len(headers)} header lines"
+    names = re.findall(r"<([^>]*)>", headers[0])
+    rows = []
+    for l in lines:
+        if l.startswith("#"):
+            continue
+        fields = l.split("\t")
+        assert len(fields) == len(names), f"{path}: row has {len(fields)} fields: {l!r}"
+        rows.append(dict(zip(names, fields)))
+    return names, rows
+
+
+def h5_runs(path):
+    """/runs rows as dicts (strings decoded), each with its /run/<id> group's attributes and
+    per-rank hosts."""
+    out = []
+    with h5py.File(path, "r") as f:
+        runs = f["runs"][:]
+        for row in runs:
+            d = {k: (row[k].decode() if isinstance(row[k], bytes) else row[k].item())
+                 for k in runs.dtype.names}
+            g = f["run"][d["run_id"]]
+            d["attrs"] = {k: g.attrs[k] for k in g.attrs}
+            d["hosts"] = [h.decode() for h in g["ranks"][:]["host"]]
+            d["n_pipeline_rows"] = g["pipelines"].shape[0]
+            out.append(d)
+        d_type = runs.dtype
+    return d_type, out
+
+
+def check_plots(plotdir, prefix, kinds=("bars", "scaling", "stages")):
+    for kind in kinds:
+        for ext in ("png", "pdf"):
+            p = os.path.join(plotdir, f"{prefix}-{kind}.{ext}")
+            assert os.path.exists(p), f"no plot {p}; have {os.listdir(plotdir)}"
+            assert os.path.getsize(p) > 1000, f"plot {p} is nearly empty"
+
+
+@pytest.fixture
+def work():
+    # under test_jobscripts.sh's directory, which it removes even if this process is killed
+    d = tempfile.mkdtemp(prefix="ipb-jobs.", dir=os.environ.get("IPB_TEST_WORK"))
+    os.chmod(d, 0o755)
+    yield d
+    shutil.rmtree(d, ignore_errors=True)
+
+
+# ---- local sweep under mpirun --------------------------------------------------------------
+
+
+def test_local_sweep_end_to_end(work):
+    """Every method x concurrency 1,2 x ranks 1,2 under mpirun: 14 runs, one row each in the
+    .dat and the HDF5 file (the same runs), the plots, and progress with run i of n and ETA."""
+    r = run([SWEEP, "--concurrency", "1,2", "--ranks", "1 2", *SHORT, "--results",
+             os.path.join(work, "res", "sw"), "--data-dir", os.path.join(work, "data")],
+            timeout=150, env=env(), cwd=work)
+    assert r.returncode == 0, explain(r)
+    _, rows = dat_rows(os.path.join(work, "res", "sw.dat"))
+    expected = sorted((rk, m, c) for rk in (1, 2) for m, cs in
+                      (("sequential", [1]), ("openmp", [1, 2]), ("fork", [1, 2]), ("aio", [1, 2]))
+                      for c in cs)
+    got = sorted((int(x["ranks"]), x["method"], int(x["concurrency"])) for x in rows)
+    assert got == expected, explain(r)
+    labels = {x["label"] for x in rows}
+    assert len(labels) == 1 and re.fullmatch(r"sweep sweep=\d{8}T\d{6}Z", labels.pop()), labels
+    assert all(float(x["aggregate overall throughput (MiB/s)"]) > 0 for x in rows)
+    _, runs = h5_runs(os.path.join(work, "res", "sw.h5"))
+    assert sorted(x["run_id"] for x in runs) == sorted(x["run id"] for x in rows)
+    for x in runs:
+        assert x["attrs"]["job_id"] == "" and x["nodes"] == 1
+        assert x["n_pipeline_rows"] == x["ranks"] * x["concurrency"]
+    check_plots(os.path.join(work, "res", "sw-plots"), "sweep")
+    # progress: every run announced as i of n with elapsed time and an estimate of what is left
+    for i in range(1, 15):
+        assert re.search(rf"\[{i}/14\] \d\d:\d\d:\d\d elapsed, ~\d\d:\d\d:\d\d left: ", r.stderr), \
+            explain(r)
+    assert r.stderr.count(" ok: ") == 14, explain(r)
+    assert "14 of 14 runs succeeded" in r.stderr
+    assert "method" in r.stdout and "c=2" in r.stdout, "summary table missing" + explain(r)
+    # one log per run, starting with the exact command
+    logs = sorted(glob.glob(os.path.join(work, "res", "sw-logs", "run-*.log")))
+    assert len(logs) == 14
+    assert not os.listdir(os.path.join(work, "data")) if os.path.isdir(
+        os.path.join(work, "data")) else True, "data files left behind"
+
+
+def test_local_sweep_failed_run_reported_and_sweep_goes_on(work):
+    """A run that fails (here: a method the program refuses, exit 2) is reported with the
+    program's message and its log, the later runs still happen, the results hold the other
+    runs, and the sweep's exit status says something failed."""
+    res = os.path.join(work, "r")
+    # two earlier runs, so that "nothing earlier is lost" is checked against an existing file
+    r0 = run([SWEEP, "--methods", "sequential", "--ranks", "1", *SHORT, "--results", res,
+              "--no-plots", "--label", "before"], timeout=60, env=env(), cwd=work)
+    assert r0.returncode == 0, explain(r0)
+    r = run([SWEEP, "--methods", "aio,nosuchmethod,sequential", "--concurrency", "2",
+             "--ranks", "1", *SHORT, "--results", res], timeout=90, env=env(), cwd=work)
+    assert r.returncode == 1, explain(r)
+    assert re.search(r"\[2/3\].*nosuchmethod", r.stderr), explain(r)
+    m = re.search(r"FAILED \(exit status (\d+)\): io-pipeline-bench: --method 'nosuchmethod'.*"
+                  r"log (\S+run-0002\.log)", r.stderr)
+    assert m, explain(r)
+    assert int(m.group(1)) != 0 and os.path.exists(m.group(2))
+    assert "[3/3]" in r.stderr and "2 of 3 runs succeeded" in r.stderr, explain(r)
+    _, rows = dat_rows(res + ".dat")
+    assert [(x["method"], x["label"].split()[0]) for x in rows] == [
+        ("sequential", "before"), ("aio", "sweep"), ("sequential", "sweep")]
+    _, runs = h5_runs(res + ".h5")
+    assert [x["method"] for x in runs] == ["sequential", "aio", "sequential"]
+    check_plots(res + "-plots", "sweep")
+
+
+def test_local_sweep_dry_run_and_settings(work):
+    """--dry-run prints one launch line per run and creates nothing; IPB_* variables set
+    every parameter and an option beats its variable."""
+    e = env(IPB_DURATION=7, IPB_BUFFER_SIZE="1M", IPB_RECV_DELAY=0.5, IPB_METHODS="fork aio",
+            IPB_CONCURRENCY="3,5", IPB_RANKS=2, IPB_SYNC="end", IPB_COMPUTE_SPARSITY=0,
+            IPB_AIO_ENGINE="posix", IPB_SEED=9, IPB_LABEL="mine", IPB_DATA_DIR="/nonexistent/d")
+    r = run([SWEEP, "--dry-run", "--concurrency", "4", "--results", os.path.join(work, "x"),
+             "--", "--keep-files"], timeout=30, env=e, cwd=work)
+    assert r.returncode == 0, explain(r)
+    assert os.listdir(work) == [], "a dry run created files"
+    lines = [l for l in r.stdout.splitlines() if l and not l.startswith("#")]
+    assert len(lines) == 2, explain(r)
+    for line, method in zip(lines, ("fork", "aio")):
+        w = shlex.split(line)
+        assert w[0] == mpiexec() and w[w.index("-np") + 1] == "2"
+        assert w[w.index("--bind-to") + 1] == "none"
+        prog = w.index(bench())
+        opts = w[prog + 1:]
+        kv = dict(zip(opts[0::2], opts[1::2]))
+        assert kv["--method"] == method and kv["--concurrency"] == "4"  # option beat IPB_
+        assert kv["--duration"] == "7" and kv["--buffer-size"] == "1M"
+        assert kv["--recv-delay"] == "0.5" and kv["--sync"] == "end"
+        assert kv["--compute-sparsity"] == "0" and kv["--seed"] == "9"
+        assert kv["--output-file"].startswith("/nonexistent/d/ipb-")
+        assert kv["--hdf5"] == os.path.join(work, "x.h5") and kv["--dat"] == os.path.join(work, "x.dat")
+        assert re.fullmatch(r"mine sweep=\S+", kv["--label"])
+        assert opts[-1] == "--keep-files"
+        assert ("--aio-engine" in opts) == (method == "aio")
+    assert "ipb_plot.py" in r.stdout
+    # bad input to the script itself: status 2 and a message naming the option
+    bad = run([SWEEP, "--dry-run", "--concurrency", "0"], timeout=30, env=env(), cwd=work)
+    assert bad.returncode == 2 and "--concurrency" in bad.stderr, explain(bad)
+    bad = run([SWEEP, "--dry-run", "--launcher", "qrun"], timeout=30, env=env(), cwd=work)
+    assert bad.returncode == 2 and "--launcher" in bad.stderr, explain(bad)
+
+
+UTS_WRAPPER = """#!/bin/sh
+# Give this rank the host name node<rank / PPN> in its own UTS namespace, then run the program:
+# ranks on one machine that look like PPN ranks on each of several nodes.
+r=${OMPI_COMM_WORLD_RANK:-${PMIX_RANK:-${PMI_RANK:?no rank in the environment}}}
+exec unshare --uts sh -c 'hostname "$0" && exec "$@"' "node$((r / PPN))" "$@"
+"""
+
+
+def can_unshare_uts():
+    return subprocess.run(["unshare", "--uts", "true"], capture_output=True).returncode == 0
+
+
+def test_mpirun_ranks_on_distinct_hosts(work):
+    """4 ranks under mpirun, each pair in UTS namespaces named node0 and node1 (through the
+    sweep's --wrapper): the nodes column says 2 and the HDF5 file names each rank's host. So
+    the program's host detection (MPI_Get_processor_name) sees the host name a rank runs
+    under, which is what makes the nodes column right on a real cluster."""
+    if not can_unshare_uts():
+        pytest.skip("cannot create UTS namespaces here (unshare --uts needs CAP_SYS_ADMIN)")
+    wrapper = os.path.join(work, "uts-rank.sh")
+    with open(wrapper, "w") as f:
+        f.write(UTS_WRAPPER)
+    os.chmod(wrapper, 0o755)
+    res = os.path.join(work, "hosts")
+    r = run([SWEEP, "--methods", "fork,aio", "--concurrency", "2", "--ranks", "4", *SHORT,
+             "--results", res, "--no-plots", "--wrapper", wrapper], timeout=90,
+            env=env(PPN=2), cwd=work)
+    assert r.returncode == 0, explain(r)
+    _, rows = dat_rows(res + ".dat")
+    assert [(x["method"], x["ranks"], x["nodes"]) for x in rows] == [
+        ("fork", "4", "2"), ("aio", "4", "2")], explain(r)
+    _, runs = h5_runs(res + ".h5")
+    for x in runs:
+        assert x["hosts"] == ["node0", "node0", "node1", "node1"], x["hosts"]
+        assert list(x["attrs"]["hostnames"]) == x["hosts"]
+
+
+# ---- PBS Pro: dry run ----------------------------------------------------------------------
+
+PBS_HOSTS = ["x3001c0s1b0n0", "x3001c0s7b1n0", "x3001c0s13b0n0", "x3001c0s19b1n0",
+             "x3001c0s25b0n0"]
+
+
+def pbs_dry_run(work, script, *args, **extra):
+    nodefile = os.path.join(work, "PBS_NODEFILE")
+    with open(nodefile, "w") as f:  # PBS lists a host once per mpiprocs chunk: duplicates
+        f.write("".join(f"{h}\n{h}\n" for h in PBS_HOSTS))
+    e = env(PBS_NODEFILE=nodefile, PBS_JOBID="4242.polaris-pbs-01", PBS_O_WORKDIR=work,
+            IPB_DRY_RUN=1, IPB_NODE_CPUS=64, **extra)
+    e.pop("IPB_BIN")
+    r = run(["bash", os.path.join(JOBS, script), *args], timeout=30, env=e, cwd="/")
+    assert r.returncode == 0, explain(r)
+    assert sorted(os.listdir(work)) == ["PBS_NODEFILE"], "a dry run created files"
+    launches = [shlex.split(l) for l in r.stdout.splitlines() if l and not l.startswith("#")]
+    return r, launches
+
+
+def split_launch(w):
+    """(mpiexec options as a dict, program options as a dict, label)"""
+    prog = w.index("io-pipeline-bench")
+    launcher = dict(zip(w[1:prog:2], w[2:prog:2]))
+    opts = dict(zip(w[prog + 1::2], w[prog + 2::2]))
+    return w[0], launcher, opts
+
+
+def test_pbs_scaling_dry_run(work):
+    """pbs-scaling.pbs on a 5-node allocation: 1, 2, 4 and 5 nodes, 2 ranks per node,
+    --depth = 64 CPUs / 2, --cpu-bind depth, a hostfile of the first N nodes, the job id in
+    every label, results named after the job."""
+    r, launches = pbs_dry_run(work, "pbs-scaling.pbs")
+    assert len(launches) == 4 * 3, explain(r)
+    seen = []
+    for w in launches:
+        exe, l, o = split_launch(w)
+        assert exe == "mpiexec"
+        n = int(l["-n"]) // 2
+        assert l["--ppn"] == "2" and l["--depth"] == "32" and l["--cpu-bind"] == "depth"
+        assert l["--hostfile"].endswith(f"pbs-scaling-4242.polaris-pbs-01-logs/hosts.{n}")
+        assert f"# {l['--hostfile']}: {' '.join(PBS_HOSTS[:n])}" in r.stdout
+        assert o["--label"] == "pbs-scaling job=4242.polaris-pbs-01"
+        assert o["--hdf5"] == os.path.join(work, "results", "pbs-scaling-4242.polaris-pbs-01.h5")
+        assert o["--concurrency"] == "16" and o["--duration"] == "30"
+        seen.append((n, o["--method"]))
+    assert seen == [(n, m) for n in (1, 2, 4, 5) for m in ("openmp", "fork", "aio")]
+
+
+def test_pbs_sweep_dry_run(work):
+    """pbs-sweep.pbs: method x concurrency x ranks per node on the first node only."""
+    r, launches = pbs_dry_run(work, "pbs-sweep.pbs", IPB_CONCURRENCY="1 8", IPB_RANKS="1 4",
+                              IPB_BIND="core", IPB_CPUS_PER_RANK=4)
+    got = []
+    for w in launches:
+        _, l, o = split_launch(w)
+        assert l["-n"] == l["--ppn"], "the sweep runs on one node"
+        assert l["--depth"] == "4" and l["--cpu-bind"] == "core"
+        assert l["--hostfile"].endswith("hosts.1")
+        assert o["--label"] == "pbs-sweep job=4242.polaris-pbs-01"
+        got.append((int(l["-n"]), o["--method"], int(o["--concurrency"])))
+    assert got == [(r_, m, c) for r_ in (1, 4) for m, cs in
+                   (("sequential", [1]), ("openmp", [1, 8]), ("fork", [1, 8]), ("aio", [1, 8]))
+                   for c in cs], explain(r)
+
+
+# ---- Slurm ---------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def slurm():
+    """A 4-node Slurm cluster on this machine, stopped by its pids whatever happens (here,
+    and again by tests/test_jobscripts.sh's trap if this process is killed)."""
+    d = os.environ.get("IPB_TEST_SLURM_DIR")
+    made = d is None
+    if made:
+        d = tempfile.mkdtemp(prefix="ipb-slurm.", dir=os.environ.get("IPB_TEST_WORK"))
+    r = run([CLUSTER, "start", d, str(SLURM_NODES)], timeout=60)
+    try:
+        if r.returncode == 77:
+            pytest.skip("no Slurm cluster: " + r.stderr.strip().splitlines()[-1])
+        assert r.returncode == 0, "the test cluster did not start" + explain(r)
+        yield {"dir": d, "env": {"SLURM_CONF": os.path.join(d, "slurm.conf")}}
+    finally:
+        run([CLUSTER, "stop", d], timeout=60)
+        if made:
+            shutil.rmtree(d, ignore_errors=True)
+
+
+def wait_job(jobid, e, timeout=JOB_TIMEOUT):
+    """Poll squeue (sbatch --wait sleeps 10 s between its polls) until the job is gone."""
+    t0 = time.time()
+    while time.time() - t0 < timeout:
+        q = run(["squeue", "-h", "-j", jobid, "-o", "%T"], timeout=30, env=e)
+        if q.returncode == 0 and q.stdout.strip() == "":
+            return
+        if q.returncode != 0 and "Invalid job id" in q.stderr:
+            return
+        time.sleep(0.2)
+    run(["scancel", jobid], timeout=30, env=e)
+    pytest.fail(f"job {jobid} still queued or running after {timeout} s")
+
+
+def job_state(jobid, e):
+    """The state the controller records (COMPLETED, FAILED, ...) and the batch exit code."""
+    s = run(["scontrol", "show", "job", jobid], timeout=30, env=e).stdout
+    state = re.search(r"JobState=(\S+)", s)
+    code = re.search(r"ExitCode=(\S+)", s)
+    return (state.group(1) if state else "?"), (code.group(1) if code else "?")
+
+
+def sbatch(slurm, work, args, script_args, **extra):
+    e = env(**slurm["env"], **extra)
+    r = run(["sbatch", "--parsable", f"--chdir={work}", *args, *script_args], timeout=30,
+            env=e, cwd=work)
+    assert r.returncode == 0, explain(r)
+    jobid = r.stdout.strip().split(";")[0]
+    wait_job(jobid, e)
+    out = glob.glob(os.path.join(work, f"*-{jobid}.out"))
+    text = open(out[0]).read() if out else "(no job output file)"
+    state = job_state(jobid, e)
+    assert state == ("COMPLETED", "0:0"), f"job {jobid}: {state}\n{text}"
+    return jobid, text
+
+
+def test_slurm_sweep_sbatch(slurm, work):
+    """slurm-sweep.sbatch through sbatch: every run an srun step of one job, results in
+    results/slurm-sweep-<job>.h5/.dat with the job id in every label and HDF5 context."""
+    jobid, out = sbatch(slurm, work, ["-N", "1"], [
+        os.path.join(JOBS, "slurm-sweep.sbatch"), "--concurrency", "2", "--ranks", "1,2",
+        *SHORT])
+    res = os.path.join(work, "results", f"slurm-sweep-{jobid}")
+    _, rows = dat_rows(res + ".dat")
+    got = sorted((int(x["ranks"]), x["method"], int(x["concurrency"])) for x in rows)
+    assert got == sorted((rk, m, 1 if m == "sequential" else 2) for rk in (1, 2)
+                         for m in ("sequential", "openmp", "fork", "aio")), out
+    assert {x["label"] for x in rows} == {f"slurm-sweep job={jobid}"}
+    assert {x["nodes"] for x in rows} == {"1"}
+    _, runs = h5_runs(res + ".h5")
+    assert len(runs) == len(rows)
+    for x in runs:
+        assert x["attrs"]["job_id"] == jobid and x["attrs"]["job_scheduler"] == "slurm"
+        assert set(x["hosts"]) == {"node1"}, x["hosts"]
+        assert "srun" not in x["attrs"]["command_line"]  # the program's argv, not the launcher's
+    assert "8 of 8 runs succeeded" in out, out
+    check_plots(res + "-plots", "slurm-sweep")
+
+
+def test_slurm_scaling_sbatch(slurm, work):
+    """slurm-scaling.sbatch on a 4-node allocation: 1, 2 and 4 nodes with 2 ranks per node,
+    the nodes column and each rank's host as Slurm placed it."""
+    jobid, out = sbatch(slurm, work, ["-N", str(SLURM_NODES)], [
+        os.path.join(JOBS, "slurm-scaling.sbatch"), "--concurrency", "2", "--methods",
+        "fork,aio", *SHORT])
+    res = os.path.join(work, "results", f"slurm-scaling-{jobid}")
+    _, rows = dat_rows(res + ".dat")
+    assert [(x["nodes"], x["ranks"], x["method"]) for x in rows] == [
+        (str(n), str(2 * n), m) for n in (1, 2, 4) for m in ("fork", "aio")], out
+    assert {x["label"] for x in rows} == {f"slurm-scaling job={jobid}"}
+    _, runs = h5_runs(res + ".h5")
+    for x in runs:
+        assert x["attrs"]["job_id"] == jobid
+        assert x["hosts"] == [f"node{i // 2 + 1}" for i in range(x["ranks"])], x["hosts"]
+    check_plots(res + "-plots", "slurm-scaling")
+    # the node-local data directory was created on every node and removed again
+    assert not glob.glob(f"/tmp/ipb-data-{jobid}"), "data directory left behind"
+
+
+# Columns that depend on timing (or identity) and so differ between any two runs.
+TIMING = {"MiB xferred", "sequential compute throughput (MiB/s)", "seconds",
+          "aggregate overall throughput (MiB/s)", "min rank throughput (MiB/s)",
+          "max rank throughput (MiB/s)", "bytes", "buffers", "elapsed (s)", "compute seconds",
+          "run id", "timestamp", "label"}
+
+
+def test_srun_gives_the_same_rows_as_mpirun(slurm, work):
+    """Each method, 2 ranks x 2 pipelines, once under mpirun and once under srun --mpi=pmix:
+    the same .dat header, the same values in every column that does not depend on timing, the
+    same HDF5 row type, rank and pipeline rows and context attributes; the srun run records
+    its job id."""
+    e = env(**slurm["env"])
+    for launcher in ("mpirun", "srun"):
+        for method in ("sequential", "openmp", "fork", "aio"):
+            c = "1" if method == "sequential" else "2"
+            if launcher == "mpirun":
+                cmd = [mpiexec(), "--oversubscribe", "--bind-to", "none", "-np", "2"]
+            else:
+                cmd = ["srun", "--mpi=pmix", "-N", "1", "-n", "2", "--cpus-per-task=2"]
+            cmd += [bench(), "--method", method, "--concurrency", c, *SHORT, "--seed", "7",
+                    "--output-file", os.path.join(work, f"d-{launcher}-{method}"),
+                    "--dat", os.path.join(work, f"{launcher}.dat"),
+                    "--hdf5", os.path.join(work, f"{launcher}.h5")]
+            r = run(cmd, timeout=60, env=e)
+            assert r.returncode == 0, explain(r)
+    names_m, rows_m = dat_rows(os.path.join(work, "mpirun.dat"))
+    names_s, rows_s = dat_rows(os.path.join(work, "srun.dat"))
+    assert names_m == names_s
+    assert len(rows_m) == len(rows_s) == 4
+    for a, b in zip(rows_m, rows_s):
+        for col in names_m:
+            if col not in TIMING:
+                assert a[col] == b[col], f"column <{col}>: mpirun {a[col]!r}, srun {b[col]!r}"
+        assert int(a["buffers"]) > 0 and int(b["buffers"]) > 0
+    type_m, runs_m = h5_runs(os.path.join(work, "mpirun.h5"))
+    type_s, runs_s = h5_runs(os.path.join(work, "srun.h5"))
+    assert type_m == type_s
+    for a, b in zip(runs_m, runs_s):
+        assert a["n_pipeline_rows"] == b["n_pipeline_rows"] == a["ranks"] * a["concurrency"]
+        assert len(a["hosts"]) == len(b["hosts"]) == 2
+        assert set(a["attrs"]) == set(b["attrs"])
+        for k in ("mpi_library_version", "hdf5_version", "kernel", "fs_type", "mpi_thread_level"):
+            assert a["attrs"][k] == b["attrs"][k], k
+        assert a["attrs"]["job_id"] == "" and a["attrs"]["job_scheduler"] in ("", "none")
+        assert re.fullmatch(r"\d+", b["attrs"]["job_id"]) and b["attrs"]["job_scheduler"] == "slurm"
