@@ -67,6 +67,8 @@ def series_label(keys, key):
             parts.append(f"{int(v)} {k[:-1]}{'s' if int(v) != 1 else ''}")
         elif k == "concurrency":
             parts.append(f"c={int(v)}")
+        elif k == "ranks_per_node":
+            parts.append(f"{int(v)} rank{'s' if int(v) != 1 else ''}/node")
         else:
             parts.append(f"{k}={v}")
     # the method first: it is what the colours say
@@ -195,6 +197,12 @@ def plot_scaling(df, by=(), x="pipelines", value="throughput_mib_s", title=None)
     if x not in X_LABELS:
         raise R.InputError(f"--x {x}: one of {', '.join(X_LABELS)}")
     keys = [k for k in R.group_keys(df, by) if k != x]
+    if x == "nodes" and "ranks" in keys:
+        # A node-scaling study keeps ranks per node fixed, so the rank count grows with the
+        # node count: one series per ranks-per-node joins the node counts, one per rank count
+        # would not.
+        df = df.assign(ranks_per_node=df["ranks"] // df["nodes"].clip(lower=1))
+        keys = ["ranks_per_node" if k == "ranks" else k for k in keys]
     if x in ("ranks", "nodes") and df["concurrency"].nunique() > 1 and "concurrency" not in keys:
         keys.insert(len(keys) - 1, "concurrency")
     stats = df.groupby(keys + [x])[value].agg(["mean", "std", "count"]).reset_index()
@@ -237,8 +245,9 @@ def plot_stages(df, by=(), title=None):
     if df.empty:
         raise R.InputError("no runs selected")
     if not has_stages(df):
-        raise R.InputError("no per-stage times in the selected runs (.dat files have none: "
-                           "give the HDF5 results file)")
+        raise R.InputError("no per-stage times in the selected runs (the Python original's and "
+                           "io-pipeline-bench < 0.2 .dat files have none: give the HDF5 results "
+                           "file)")
     cols = [f"{s}_s" for s in R.STAGES]
     d = df[df[cols].notna().all(axis=1) & (df["buffers"] > 0)].copy()
     for s in R.STAGES:
