@@ -38,7 +38,7 @@ CLUSTER = os.path.join(HERE, "slurm-cluster.sh")
 # Short runs everywhere: the point is the plumbing, not the numbers.
 SHORT = ["--duration", "0.3", "--recv-delay", "0.02", "--buffer-size", "64"]
 SLURM_NODES = 4
-JOB_TIMEOUT = 120  # seconds for one sbatch job, queueing included
+JOB_TIMEOUT = 300  # seconds for one sbatch job, queueing included (a loaded CI machine)
 
 
 def bench():
@@ -286,7 +286,9 @@ def pbs_dry_run(work, script, *args, **extra):
 
 def split_launch(w):
     """(mpiexec options as a dict, program options as a dict, label)"""
-    prog = w.index("io-pipeline-bench")
+    # The program is named by path when the script finds a build (src/io-pipeline-bench in a
+    # configured tree), by name when it relies on PATH: accept either.
+    prog = next(i for i, a in enumerate(w) if os.path.basename(a) == "io-pipeline-bench")
     launcher = dict(zip(w[1:prog:2], w[2:prog:2]))
     opts = dict(zip(w[prog + 1::2], w[prog + 2::2]))
     return w[0], launcher, opts
@@ -415,9 +417,13 @@ def test_slurm_sweep_sbatch(slurm, work):
 def test_slurm_scaling_sbatch(slurm, work):
     """slurm-scaling.sbatch on a 4-node allocation: 1, 2 and 4 nodes with 2 ranks per node,
     the nodes column and each rank's host as Slurm placed it."""
+    # The job's node-local data directory goes under $TMPDIR: one of the test's own, so a
+    # directory left by an earlier, killed test run cannot be mistaken for this job's.
+    tmpdir = os.path.join(work, "node-tmp")
+    os.makedirs(tmpdir)
     jobid, out = sbatch(slurm, work, ["-N", str(SLURM_NODES)], [
         os.path.join(JOBS, "slurm-scaling.sbatch"), "--concurrency", "2", "--methods",
-        "fork,aio", *SHORT])
+        "fork,aio", *SHORT], TMPDIR=tmpdir)
     res = os.path.join(work, "results", f"slurm-scaling-{jobid}")
     _, rows = dat_rows(res + ".dat")
     assert [(x["nodes"], x["ranks"], x["method"]) for x in rows] == [
@@ -429,7 +435,7 @@ def test_slurm_scaling_sbatch(slurm, work):
         assert x["hosts"] == [f"node{i // 2 + 1}" for i in range(x["ranks"])], x["hosts"]
     check_plots(res + "-plots", "slurm-scaling")
     # the node-local data directory was created on every node and removed again
-    assert not glob.glob(f"/tmp/ipb-data-{jobid}"), "data directory left behind"
+    assert os.listdir(tmpdir) == [], "data directory left behind"
 
 
 # Columns that depend on timing (or identity) and so differ between any two runs.
