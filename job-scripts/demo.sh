@@ -2,7 +2,8 @@
 # The main job: every method once under mpirun (2 ranks), 256 KiB buffers, 0.1 s receive
 # delay, 4 pipelines per rank, rows appended to results/demo.dat. Parameters by environment:
 #   RANKS (2) CONCURRENCY (4) DURATION (5) BUFFER (256) RECV_DELAY (0.1) DATA_DIR (./data)
-#   OUT (results/demo.dat) BIN (src/io-pipeline-bench) MPIRUN (mpirun)
+#   OUT (results/demo.dat; the HDF5 file is the same name with .h5) BIN (src/io-pipeline-bench)
+#   MPIRUN (mpirun)
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 RANKS=${RANKS:-2} CONCURRENCY=${CONCURRENCY:-4} DURATION=${DURATION:-5}
@@ -25,6 +26,7 @@ for method in sequential openmp fork aio; do
     echo "== $method, $RANKS ranks x $c pipelines, ${DURATION} s" >&2
     "${launcher[@]}" "$BIN" --method "$method" --concurrency "$c" --duration "$DURATION" \
         --buffer-size "$BUFFER" --recv-delay "$RECV_DELAY" \
-        --output-file "$DATA_DIR/demo" --dat "$OUT" | tail -n 1
+        --output-file "$DATA_DIR/demo" --dat "$OUT" --hdf5 "${OUT%.dat}.h5" | tail -n 1
 done
-echo "rows appended to $OUT" >&2
+echo "rows appended to $OUT and ${OUT%.dat}.h5" >&2
+/usr/bin/python3 "$top/analysis/ipb_summary.py" "${OUT%.dat}.h5"
