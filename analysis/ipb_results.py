@@ -56,6 +56,46 @@ DAT_COLUMNS = {
     "run id": "run_id",
     "timestamp": "timestamp",
     "label": "label",
+    # Issue 5 (see inside a run): appended columns 26 on, in src/result_fields.h order.
+    "recv seconds": "recv_s",
+    "write seconds": "write_s",
+    "fsync seconds": "fsync_s",
+    "stage bookkeeping gap (s)": "stage_gap_max_s",
+    "bytes by deadline": "deadline_bytes",
+    "deadline throughput (MiB/s)": "deadline_throughput_mib_s",
+    "fsyncs": "fsyncs",
+    "write p50 (s)": "write_p50_s",
+    "write p90 (s)": "write_p90_s",
+    "write p99 (s)": "write_p99_s",
+    "write p99.9 (s)": "write_p999_s",
+    "write max (s)": "write_max_s",
+    "fsync p50 (s)": "fsync_p50_s",
+    "fsync p90 (s)": "fsync_p90_s",
+    "fsync p99 (s)": "fsync_p99_s",
+    "fsync p99.9 (s)": "fsync_p999_s",
+    "fsync max (s)": "fsync_max_s",
+    "iteration p50 (s)": "iteration_p50_s",
+    "iteration p90 (s)": "iteration_p90_s",
+    "iteration p99 (s)": "iteration_p99_s",
+    "iteration p99.9 (s)": "iteration_p999_s",
+    "iteration max (s)": "iteration_max_s",
+    "mean rank throughput (MiB/s)": "rank_throughput_mean_mib_s",
+    "stddev rank throughput (MiB/s)": "rank_throughput_stddev_mib_s",
+    "slowest rank": "slowest_rank",
+    "slowest host": "slowest_host",
+    "min pipeline throughput (MiB/s)": "pipeline_throughput_min_mib_s",
+    "mean pipeline throughput (MiB/s)": "pipeline_throughput_mean_mib_s",
+    "max pipeline throughput (MiB/s)": "pipeline_throughput_max_mib_s",
+    "stddev pipeline throughput (MiB/s)": "pipeline_throughput_stddev_mib_s",
+    "slowest pipeline rank": "slowest_pipeline_rank",
+    "slowest pipeline": "slowest_pipeline",
+    "series id": "series_id",
+    "repetition": "repetition",
+    "repetitions": "repetitions",
+    "warmup (s)": "warmup_s",
+    "recv model": "recv_model",
+    "recv stddev (s)": "recv_stddev_s",
+    "progress interval (s)": "progress_s",
     # The Python original: column 0 is the Python version, column 1 the GIL flag.
     "Python version": "python_version",
     "GIL enabled": "gil",
@@ -64,6 +104,7 @@ DAT_COLUMNS = {
 STRING_COLUMNS = {
     "version", "method", "sync", "aio_engine", "run_id", "timestamp", "label", "gil",
     "python_version", "source", "file", "fs_type", "mount_point", "job_id", "hosts",
+    "slowest_host", "series_id", "recv_model",
 }
 
 # Methods in the order the README introduces them; the original's names next to ours.
@@ -138,6 +179,10 @@ def load_hdf5(path, context=True):
                 extra["job_id"].append(_attr_str(g.attrs, "job_id"))
                 extra["hosts"].append(_attr_str(g.attrs, "hostnames"))
             for k, v in extra.items():
+                # /runs has the summed stage seconds itself since issue 5 (and rows imported
+                # from fio have no ranks to sum): the per-rank sums fill in for older files only.
+                if k in df.columns and k.endswith("_s"):
+                    continue
                 df[k] = v
     df["source"] = "io-pipeline-bench"
     df["file"] = str(path)

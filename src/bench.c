@@ -10,10 +10,12 @@
 #include <unistd.h>
 
 #include "agree.h"
+#include "clock.h"
 #include "config.h"
 #include "dat_writer.h"
 #include "h5_writer.h"
 #include "preflight.h"
+#include "progress.h"
 #include "record.h"
 #include "run_context.h"
 
@@ -32,9 +34,10 @@ void ipb_bench_init(struct ipb_bench *b, int argc, char **argv)
     memset(b, 0, sizeof(*b));
     b->argc = argc;
     b->argv = argv;
+    b->progress_comm = MPI_COMM_NULL;
     ipb_options_defaults(&b->opts);
     b->status = ipb_options_parse(argc, argv, &b->opts, b->errmsg, sizeof(b->errmsg));
-    if (b->status != IPB_OK || b->opts.help || b->opts.version)
+    if (b->status != IPB_OK || b->opts.help || b->opts.version || b->opts.import_path[0])
         return;
 
     struct ipb_run *r = &b->run;
@@ -46,7 +49,8 @@ void ipb_bench_init(struct ipb_bench *b, int argc, char **argv)
         snprintf(b->errmsg, sizeof(b->errmsg), "out of memory");
         return;
     }
-    memset(r->stats, 0, r->npipelines * sizeof(*r->stats));
+    for (unsigned i = 0; i < r->npipelines; i++)
+        ipb_stats_reset(&r->stats[i]);
     if (b->opts.method->prelaunch != NULL) {
         b->status = b->opts.method->prelaunch(r);
         if (b->status != IPB_OK)
@@ -54,6 +58,11 @@ void ipb_bench_init(struct ipb_bench *b, int argc, char **argv)
         else
             b->prelaunched = true;
     }
+}
+
+int ipb_bench_thread_level(const struct ipb_bench *b)
+{
+    return b->opts.progress_s > 0.0 ? MPI_THREAD_MULTIPLE : MPI_THREAD_FUNNELED;
 }
 
 static void abandon(struct ipb_bench *b)
@@ -91,7 +100,10 @@ int ipb_bench_check(struct ipb_bench *b, int mpi_thread_level)
     }
 
     char err[IPB_ERRMSG_LEN] = "";
-    int local = ipb_preflight_data(&b->opts, (unsigned)b->rank, err, sizeof(err));
+    /* --import runs nothing: the data directory is only recorded, not written. */
+    int local = b->opts.import_path[0]
+                    ? IPB_OK
+                    : ipb_preflight_data(&b->opts, (unsigned)b->rank, err, sizeof(err));
     if (local == IPB_OK && b->rank == 0 && b->opts.dat_path[0])
         local = ipb_preflight_results_file("--dat", b->opts.dat_path, err, sizeof(err));
     /* Only rank 0 ever opens the results file (h5bench's 512 ranks opening one file is what
@@ -109,7 +121,12 @@ int ipb_bench_check(struct ipb_bench *b, int mpi_thread_level)
     if (rc != IPB_OK) {
         say(b, b->errmsg);
         abandon(b);
+        return rc;
     }
+    /* --progress across ranks needs its own communicator, so the helpers' collectives can never
+     * match the main threads' (same condition on every rank: same argv, same MPI). */
+    if (b->opts.progress_s > 0.0 && b->nranks > 1 && mpi_thread_level >= MPI_THREAD_MULTIPLE)
+        MPI_Comm_dup(MPI_COMM_WORLD, &b->progress_comm);
     return rc;
 }
 
@@ -124,12 +141,20 @@ static int bench_gate(struct ipb_run *run, int local_status, const char *msg)
     if (rc != IPB_OK)
         return rc;
     MPI_Barrier(MPI_COMM_WORLD);
+    b->t_gate = ipb_now();
     if (b->rank == 0) {
         time_t now = time(NULL);
         struct tm tm;
         gmtime_r(&now, &tm);
         strftime(b->timestamp, sizeof(b->timestamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
     }
+    /* Started here, on the MPI thread, after the barrier: the pipelines read t0 right after this
+     * returns. Every rank with the duplicate communicator, else rank 0 alone. */
+    if (b->opts.progress_s > 0.0 && !b->warming &&
+        (b->progress_comm != MPI_COMM_NULL || b->rank == 0))
+        b->progress = ipb_progress_start(b->progress_comm, b->rank, b->nranks,
+                                         run->live ? run->live : run->stats, run->npipelines,
+                                         b->opts.progress_s, b->t_gate, stderr);
     return IPB_OK;
 }
 
@@ -139,8 +164,15 @@ int ipb_bench_run(struct ipb_bench *b)
     r->gate = bench_gate;
     r->gate_arg = b;
     r->errmsg[0] = '\0';
+    r->live = NULL;
+    b->gate_called = false;
+    b->gate_status = IPB_OK;
     int rc = b->opts.method->run(r);
-    b->prelaunched = false; /* run() owns and ends whatever prelaunch started */
+    /* run() ends whatever prelaunch started, unless it keeps it for the next repetition (fork
+     * keeps its children); then finish() releases it. */
+    b->prelaunched = r->method_state != NULL;
+    ipb_progress_stop(b->progress);
+    b->progress = NULL;
 
     if (!b->gate_called) {
         /* A method that returned before its gate still has to meet the other ranks there. */
@@ -176,6 +208,54 @@ static void make_run_id(char *out, size_t outlen, const char *timestamp)
     snprintf(out, outlen, "%s-%08x", compact, rnd);
 }
 
+/* The run's latency histograms: every pipeline's buckets summed on this rank, then over all
+ * ranks with one MPI_Reduce(MPI_SUM) to rank 0 (min and max travel exactly in the rank rows).
+ * Static: 3 x 9 KiB each, used by the main thread only, and no allocation to fail between
+ * collectives. */
+static uint64_t hist_mine[IPB_LAT_NKINDS * IPB_HIST_NBUCKETS];
+static uint64_t hist_all[IPB_LAT_NKINDS * IPB_HIST_NBUCKETS];
+static struct ipb_hist run_lat[IPB_LAT_NKINDS];
+
+static void reduce_histograms(const struct ipb_bench *b)
+{
+    memset(hist_mine, 0, sizeof(hist_mine));
+    for (unsigned i = 0; i < b->run.npipelines; i++)
+        for (unsigned k = 0; k < IPB_LAT_NKINDS; k++) {
+            const uint64_t *src = b->run.stats[i].lat[k].bucket;
+            uint64_t *dst = &hist_mine[k * IPB_HIST_NBUCKETS];
+            for (unsigned j = 0; j < IPB_HIST_NBUCKETS; j++)
+                dst[j] += src[j];
+        }
+    MPI_Reduce(hist_mine, hist_all, IPB_LAT_NKINDS * IPB_HIST_NBUCKETS, MPI_UINT64_T, MPI_SUM, 0,
+               MPI_COMM_WORLD);
+    if (b->rank == 0)
+        for (unsigned k = 0; k < IPB_LAT_NKINDS; k++) {
+            memset(&run_lat[k], 0, sizeof(run_lat[k]));
+            memcpy(run_lat[k].bucket, &hist_all[k * IPB_HIST_NBUCKETS],
+                   sizeof(run_lat[k].bucket));
+        }
+}
+
+/* Rank 0: print the row (stdout) and append it to --dat and --hdf5. */
+static int emit_row(struct ipb_bench *b, const struct ipb_record *rec,
+                    const struct ipb_rank_row *rows, unsigned nrows,
+                    const struct ipb_run_context *ctx, char *err, size_t errlen)
+{
+    char header[8192], row[8192];
+    if (ipb_dat_header(header, sizeof(header)) < 0 || ipb_dat_row(rec, row, sizeof(row)) < 0) {
+        snprintf(err, errlen, "internal error: .dat line too long");
+        return IPB_ERUN;
+    }
+    printf("%s\n%s\n", header, row);
+    fflush(stdout);
+    if (b->opts.dat_path[0] && ipb_dat_append(b->opts.dat_path, header, row, err, errlen) != 0)
+        return IPB_ERUN;
+    if (b->opts.hdf5_path[0] &&
+        ipb_h5_append(b->opts.hdf5_path, rec, rows, nrows, ctx, err, errlen) != 0)
+        return IPB_ERUN;
+    return IPB_OK;
+}
+
 int ipb_bench_report(struct ipb_bench *b)
 {
     struct ipb_rank_row mine, *rows = NULL;
@@ -196,6 +276,7 @@ int ipb_bench_report(struct ipb_bench *b)
     /* Every rank's row is the same fixed-size struct from the same binary: bytes are fine. */
     MPI_Gather(&mine, (int)sizeof(mine), MPI_BYTE, rows, rows ? (int)sizeof(mine) : 0,
                MPI_BYTE, 0, MPI_COMM_WORLD);
+    reduce_histograms(b);
 
     /* HDF5: the context and every pipeline's row, gathered to rank 0 (collective: every rank
      * takes part, whatever rank 0's state). */
@@ -220,28 +301,31 @@ int ipb_bench_report(struct ipb_bench *b)
     if (b->rank == 0 && local == IPB_OK) {
         char run_id[40];
         make_run_id(run_id, sizeof(run_id), b->timestamp);
+        if (b->repetition == 0)
+            snprintf(b->series_id, sizeof(b->series_id), "%s", run_id);
         struct ipb_run_meta meta = {
             .version = PACKAGE_VERSION,
             .run_id = run_id,
             .timestamp = b->timestamp,
             .aio_engine = b->run.aio_engine_used,
+            .series_id = b->series_id,
+            .repetition = b->repetition,
         };
         struct ipb_record rec;
         ipb_record_fill(&rec, &b->opts, &meta, rows, (unsigned)b->nranks);
-        char header[4096], row[4096];
-        if (ipb_dat_header(header, sizeof(header)) < 0 || ipb_dat_row(&rec, row, sizeof(row)) < 0) {
-            local = IPB_ERUN;
-            snprintf(err, sizeof(err), "internal error: .dat line too long");
-        } else {
-            printf("%s\n%s\n", header, row);
-            fflush(stdout);
-            if (b->opts.dat_path[0] &&
-                ipb_dat_append(b->opts.dat_path, header, row, err, sizeof(err)) != 0)
-                local = IPB_ERUN;
-            if (local == IPB_OK && b->opts.hdf5_path[0] &&
-                ipb_h5_append(b->opts.hdf5_path, &rec, rows, (unsigned)b->nranks, &ctx, err,
-                              sizeof(err)) != 0)
-                local = IPB_ERUN;
+        ipb_record_set_latency(&rec, rows, (unsigned)b->nranks, run_lat);
+        ctx.lat = run_lat;
+        local = emit_row(b, &rec, rows, (unsigned)b->nranks, &ctx, err, sizeof(err));
+        if (local == IPB_OK) {
+            char line[1024];
+            ipb_record_straggler_line(&rec, line, sizeof(line));
+            fprintf(stderr, PROG ": %s\n", line);
+            fflush(stderr);
+            if (b->rep_drain != NULL) {
+                b->rep_drain[b->repetition] = rec.throughput_mib_s;
+                b->rep_deadline[b->repetition] = rec.deadline_throughput_mib_s;
+                b->rep_fsync_p99[b->repetition] = rec.fsync_p99_s;
+            }
         }
     }
     ipb_run_context_free(&ctx);
@@ -252,20 +336,165 @@ int ipb_bench_report(struct ipb_bench *b)
     return rc;
 }
 
-void ipb_bench_finish(struct ipb_bench *b, int status)
+/* Remove this rank's data files of the last run (those it created), and forget them. */
+static void remove_data_files(struct ipb_bench *b)
 {
-    abandon(b);
     struct ipb_run *r = &b->run;
-    bool remove = status != IPB_OK || !b->opts.keep_files;
     for (unsigned i = 0; r->stats != NULL && i < r->npipelines; i++) {
-        if (!r->stats[i].created || !remove)
+        if (!r->stats[i].created)
             continue;
         char path[IPB_PATH_MAX + 32];
         if (ipb_data_path(path, sizeof(path), b->opts.output_base, (unsigned)b->rank, i) == 0 &&
             unlink(path) != 0 && errno != ENOENT)
             fprintf(stderr, PROG ": rank %d: cannot remove %s: %s\n", b->rank, path,
                     strerror(errno));
+        r->stats[i].created = 0;
     }
+}
+
+/* Between two runs of a series: the next run creates its files again (O_EXCL), and starts from
+ * zero counters. */
+static void next_run(struct ipb_bench *b)
+{
+    remove_data_files(b);
+    for (unsigned i = 0; i < b->run.npipelines; i++)
+        ipb_stats_reset(&b->run.stats[i]);
+}
+
+static void summary_line(const struct ipb_bench *b)
+{
+    const unsigned n = b->opts.repetitions;
+    double dm, ds, dmin, dmax, lm, ls, lmin, lmax, fm, fs, fmin, fmax;
+    ipb_series_summary(b->rep_drain, n, &dm, &ds, &dmin, &dmax);
+    ipb_series_summary(b->rep_deadline, n, &lm, &ls, &lmin, &lmax);
+    ipb_series_summary(b->rep_fsync_p99, n, &fm, &fs, &fmin, &fmax);
+    fprintf(stderr,
+            PROG ": [summary] series %s, %u repetitions (mean/stddev/min/max): drain throughput "
+                 "%.3f/%.3f/%.3f/%.3f MiB/s; deadline throughput %.3f/%.3f/%.3f/%.3f MiB/s; "
+                 "fsync p99 %.6f/%.6f/%.6f/%.6f s\n",
+            b->series_id, n, dm, ds, dmin, dmax, lm, ls, lmin, lmax, fm, fs, fmin, fmax);
+    fflush(stderr);
+}
+
+/* The whole of a small text file (at most max bytes), NUL-terminated; NULL with err. */
+static char *read_text_file(const char *path, size_t max, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "r");
+    if (f == NULL) {
+        snprintf(err, errlen, "--import '%s': %s", path, strerror(errno));
+        return NULL;
+    }
+    char *buf = malloc(max + 1);
+    size_t n = buf ? fread(buf, 1, max + 1, f) : 0;
+    int bad = buf == NULL || ferror(f) || n > max;
+    fclose(f);
+    if (bad) {
+        snprintf(err, errlen, "--import '%s': %s", path,
+                 buf == NULL ? strerror(ENOMEM) : n > max ? "too large" : "read error");
+        free(buf);
+        return NULL;
+    }
+    buf[n] = '\0';
+    if (strlen(buf) != n) {
+        snprintf(err, errlen, "--import '%s': contains a NUL byte: not a text file", path);
+        free(buf);
+        return NULL;
+    }
+    return buf;
+}
+
+/* --import: one row measured by another tool, recorded like a run of ours (rank 0 only). */
+static int bench_import(struct ipb_bench *b)
+{
+    int local = IPB_OK;
+    char err[IPB_ERRMSG_LEN] = "";
+    if (b->rank == 0) {
+        struct ipb_record rec;
+        struct ipb_run_context ctx;
+        memset(&ctx, 0, sizeof(ctx));
+        char *text = read_text_file(b->opts.import_path, 1 << 20, err, sizeof(err));
+        if (text == NULL) {
+            local = IPB_EBADINPUT;
+        } else {
+            time_t now = time(NULL);
+            struct tm tm;
+            gmtime_r(&now, &tm);
+            strftime(b->timestamp, sizeof(b->timestamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
+            char run_id[40];
+            make_run_id(run_id, sizeof(run_id), b->timestamp);
+            char why[IPB_ERRMSG_LEN / 2] = "";
+            local = ipb_record_import(&rec, text, PACKAGE_VERSION, run_id, b->timestamp, why,
+                                      sizeof(why));
+            if (local != IPB_OK)
+                snprintf(err, sizeof(err), "--import '%s': %s", b->opts.import_path, why);
+            free(text);
+        }
+        if (local == IPB_OK && b->opts.hdf5_path[0] &&
+            ipb_run_context_collect(&ctx, &b->opts, b->argc, b->argv, b->mpi_thread_level) != 0) {
+            local = IPB_ERUN;
+            snprintf(err, sizeof(err), "out of memory collecting the run context");
+        }
+        if (local == IPB_OK)
+            local = emit_row(b, &rec, NULL, 0, &ctx, err, sizeof(err));
+        ipb_run_context_free(&ctx);
+    }
+    int rc = ipb_agree(MPI_COMM_WORLD, local, err, b->errmsg, sizeof(b->errmsg));
+    if (rc != IPB_OK)
+        say(b, b->errmsg);
+    return rc;
+}
+
+int ipb_bench_series(struct ipb_bench *b)
+{
+    if (b->opts.import_path[0])
+        return bench_import(b);
+    int rc = IPB_OK;
+    if (b->opts.warmup_s > 0.0) {
+        /* The same pattern for --warmup seconds: caches, allocators and the file system's
+         * free-space maps are warm when the first timed repetition starts. */
+        const double duration = b->opts.duration_s;
+        b->opts.duration_s = b->opts.warmup_s;
+        b->warming = true;
+        rc = ipb_bench_run(b);
+        b->warming = false;
+        b->opts.duration_s = duration;
+        if (rc != IPB_OK)
+            return rc;
+        next_run(b);
+    }
+    const unsigned n = b->opts.repetitions;
+    if (b->rank == 0) {
+        b->rep_drain = calloc(n, sizeof(double));
+        b->rep_deadline = calloc(n, sizeof(double));
+        b->rep_fsync_p99 = calloc(n, sizeof(double));
+    }
+    for (unsigned rep = 0; rep < n && rc == IPB_OK; rep++) {
+        b->repetition = rep;
+        rc = ipb_bench_run(b);
+        if (rc == IPB_OK)
+            rc = ipb_bench_report(b);
+        if (rc == IPB_OK && rep + 1 < n)
+            next_run(b);
+    }
+    if (rc == IPB_OK && b->rank == 0 && n > 1 && b->rep_drain && b->rep_deadline &&
+        b->rep_fsync_p99)
+        summary_line(b);
+    return rc;
+}
+
+void ipb_bench_finish(struct ipb_bench *b, int status)
+{
+    abandon(b);
+    struct ipb_run *r = &b->run;
+    bool remove = status != IPB_OK || !b->opts.keep_files;
+    if (remove)
+        remove_data_files(b);
     free(r->stats);
     r->stats = NULL;
+    free(b->rep_drain);
+    free(b->rep_deadline);
+    free(b->rep_fsync_p99);
+    b->rep_drain = b->rep_deadline = b->rep_fsync_p99 = NULL;
+    if (b->progress_comm != MPI_COMM_NULL)
+        MPI_Comm_free(&b->progress_comm);
 }

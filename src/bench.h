@@ -4,6 +4,7 @@
 #ifndef IPB_BENCH_H
 #define IPB_BENCH_H
 
+#include <mpi.h>
 #include <stdbool.h>
 
 #include "ipb_status.h"
@@ -24,10 +25,27 @@ struct ipb_bench {
     int rank, nranks;
     char timestamp[40]; /* start of the timed phase, ISO-8601 UTC (rank 0) */
     char errmsg[IPB_ERRMSG_LEN];
+
+    /* Repetitions (--repetitions, --warmup). */
+    unsigned repetition;  /* the run in progress, 0-based */
+    bool warming;         /* the run in progress is the untimed warmup: not reported */
+    char series_id[40];   /* rank 0: run id of repetition 0 */
+    double *rep_drain;    /* rank 0: per repetition, for the summary line */
+    double *rep_deadline;
+    double *rep_fsync_p99;
+
+    /* --progress */
+    MPI_Comm progress_comm; /* duplicate of MPI_COMM_WORLD, or MPI_COMM_NULL (rank-0-local) */
+    struct ipb_progress *progress;
+    double t_gate; /* this rank's clock when the gate let it through */
 };
 
 /* Before MPI_Init: parse argv; start the method's workers (fork forks here). */
 void ipb_bench_init(struct ipb_bench *b, int argc, char **argv);
+
+/* The MPI thread level to ask MPI_Init_thread for: FUNNELED, or MULTIPLE with --progress
+ * (progress.h says why). */
+int ipb_bench_thread_level(const struct ipb_bench *b);
 
 /* After MPI_Init: agree on the input (bad input: rank 0 prints one line, every rank returns
  * IPB_EBADINPUT), run the file-system preflight, handle --help/--version (b->done). */
@@ -39,6 +57,12 @@ int ipb_bench_run(struct ipb_bench *b);
 
 /* Gather per-rank rows to rank 0, which prints the .dat header and row and appends to --dat. */
 int ipb_bench_report(struct ipb_bench *b);
+
+/* The whole series: the untimed --warmup run (if any), then --repetitions timed runs, each
+ * run, reported and its data files removed (the last one's kept with --keep-files), then on
+ * rank 0 a summary line over the repetitions. Stops at the first failure. With --import, records
+ * the imported run instead. */
+int ipb_bench_series(struct ipb_bench *b);
 
 /* Remove this rank's data files (all of them after a failure, none with --keep-files after a
  * success) and free everything. */

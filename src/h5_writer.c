@@ -773,6 +773,70 @@ out:
     return rc;
 }
 
+static int write_u64s(hid_t loc, const char *name, const uint64_t *v, hsize_t n)
+{
+    hid_t s = H5Screate_simple(1, &n, NULL);
+    hid_t d = s >= 0
+                  ? H5Dcreate2(loc, name, H5T_STD_U64LE, s, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT)
+                  : H5I_INVALID_HID;
+    int rc =
+        (d >= 0 && H5Dwrite(d, H5T_NATIVE_UINT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) >= 0) ? 0 : -1;
+    if (rc == 0) {
+        /* the one consumer who opens a dataset but not its group still learns the unit */
+        rc = attr_str(d, "unit", strstr(name, "_ns") ? "ns" : "count");
+    }
+    h5close(d);
+    h5close(s);
+    return rc;
+}
+
+static int attr_f64(hid_t loc, const char *name, double value)
+{
+    hid_t s = H5Screate(H5S_SCALAR);
+    hid_t a = s >= 0 ? H5Acreate2(loc, name, H5T_IEEE_F64LE, s, H5P_DEFAULT, H5P_DEFAULT)
+                     : H5I_INVALID_HID;
+    int rc = (a >= 0 && H5Awrite(a, H5T_NATIVE_DOUBLE, &value) >= 0) ? 0 : -1;
+    h5close(a);
+    h5close(s);
+    return rc;
+}
+
+/* /run/<id>/histograms: bucket bounds once, then one count array per latency kind. */
+static int write_histograms(hid_t run, const struct ipb_hist *lat)
+{
+    static uint64_t lower[IPB_HIST_NBUCKETS], upper[IPB_HIST_NBUCKETS];
+    for (unsigned i = 0; i < IPB_HIST_NBUCKETS; i++) {
+        lower[i] = ipb_hist_bucket_lower(i);
+        upper[i] = ipb_hist_bucket_upper(i);
+    }
+    hid_t g = H5Gcreate2(run, "histograms", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    int rc = (g >= 0 && write_u64s(g, "bucket_lower_ns", lower, IPB_HIST_NBUCKETS) == 0 &&
+              write_u64s(g, "bucket_upper_ns", upper, IPB_HIST_NBUCKETS) == 0 &&
+              attr_f64(g, "relative_error", IPB_HIST_REL_ERROR) == 0 &&
+              attr_str(g, "description",
+                       "latency histograms merged over every pipeline of every rank: "
+                       "log-linear buckets [bucket_lower_ns, bucket_upper_ns]; a value "
+                       "reported as its bucket's midpoint is within relative_error of the "
+                       "truth; the last bucket also takes every longer value") == 0)
+                 ? 0
+                 : -1;
+    for (unsigned k = 0; rc == 0 && k < IPB_LAT_NKINDS; k++) {
+        const char *name = ipb_lat_kind_name((enum ipb_lat_kind)k);
+        rc = write_u64s(g, name, lat[k].bucket, IPB_HIST_NBUCKETS);
+        if (rc == 0) {
+            hid_t d = H5Dopen2(g, name, H5P_DEFAULT);
+            rc = (d >= 0 && attr_i64(d, "count", (int64_t)lat[k].count) == 0 &&
+                  attr_i64(d, "min_ns", lat[k].count ? (int64_t)lat[k].min_ns : -1) == 0 &&
+                  attr_i64(d, "max_ns", lat[k].count ? (int64_t)lat[k].max_ns : -1) == 0)
+                     ? 0
+                     : -1;
+            h5close(d);
+        }
+    }
+    h5close(g);
+    return rc;
+}
+
 static int write_context(hid_t g, const struct ipb_record *rec, hsize_t index,
                          const struct ipb_rank_row *ranks, unsigned nranks,
                          const struct ipb_run_context *c)
@@ -806,6 +870,8 @@ static int write_context(hid_t g, const struct ipb_record *rec, hsize_t index,
         goto out;
     if (write_table(g, "ranks", &rank_rows, ranks, nranks) != 0 ||
         write_table(g, "pipelines", &pipe_rows, c->pipes, c->npipes) != 0)
+        goto out;
+    if (c->lat != NULL && write_histograms(g, c->lat) != 0)
         goto out;
     rc = 0;
 out:

@@ -8,6 +8,10 @@
  *   /run/<run_id>/    attrs: the run context (run_context.h), runs_index (row in /runs)
  *       ranks         one row per rank (IPB_RANK_FIELDS)
  *       pipelines     one row per pipeline of every rank (IPB_PIPELINE_FIELDS)
+ *       histograms/   the run's latency histograms (histogram.h), merged over every pipeline:
+ *                     bucket_lower_ns, bucket_upper_ns (the bounds, inclusive) and one count
+ *                     array per kind: write, fsync, iteration; attrs relative_error, and per
+ *                     count array count, min_ns, max_ns (exact)
  *
  * Only rank 0 calls these; no MPI in here.
  *
@@ -29,7 +33,7 @@
 #include "run_context.h"
 
 /* Bumped when the layout changes in a way that older readers or writers must not mix. */
-#define IPB_H5_LAYOUT_VERSION 1
+#define IPB_H5_LAYOUT_VERSION 2 /* 2: issue 5 columns in /runs, /run/<id>/histograms */
 
 /* Temporary files older than this (seconds) found next to the results file are leftovers of a
  * killed appender and are removed by the next append (an append takes milliseconds to

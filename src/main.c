@@ -12,13 +12,11 @@ int main(int argc, char **argv)
     ipb_bench_init(&bench, argc, argv);
 
     int provided = MPI_THREAD_SINGLE;
-    MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided);
+    MPI_Init_thread(&argc, &argv, ipb_bench_thread_level(&bench), &provided);
 
     int status = ipb_bench_check(&bench, provided);
     if (status == IPB_OK && !bench.done)
-        status = ipb_bench_run(&bench);
-    if (status == IPB_OK && !bench.done)
-        status = ipb_bench_report(&bench);
+        status = ipb_bench_series(&bench);
     ipb_bench_finish(&bench, status);
 
     MPI_Finalize();

@@ -37,7 +37,11 @@ struct ipb_run {
     struct ipb_pipeline_stats *stats; /* npipelines entries, zeroed by the caller */
     ipb_gate_fn gate;
     void *gate_arg;
-    void *method_state;   /* from prelaunch(), if any */
+    void *method_state;   /* from prelaunch(), if any; still set after run() when the method
+                             keeps its workers for another repetition (abandon() ends them) */
+    /* Where the pipelines' counters live while they run, when not in stats (fork: the mapping
+     * shared with the children). Set before the gate; read by the --progress thread. */
+    const struct ipb_pipeline_stats *live;
     const char *aio_engine_used; /* set by methods with IPB_METHOD_USES_AIO_ENGINE */
     char errmsg[IPB_ERRMSG_LEN];
 };
@@ -54,13 +58,14 @@ struct ipb_method {
     int (*prelaunch)(struct ipb_run *run);
 
     /* Set up every pipeline (buffers, files, workers), call run->gate exactly once, run the
-     * timed loops, fill run->stats, close the files. Returns IPB_OK, IPB_ERUN with one line in
+     * timed loops, fill run->stats, close the files. May be called again for the next
+     * repetition (with stats reset and the files removed in between). Returns IPB_OK, IPB_ERUN with one line in
      * run->errmsg, or the non-OK status that the gate returned (then errmsg may stay empty:
      * the failing rank reports). Does not remove files: the caller does, from stats->created. */
     int (*run)(struct ipb_run *run);
 
     /* Optional. Release what prelaunch() started when run() will not be called (bad input
-     * found after MPI_Init). */
+     * found after MPI_Init), or will not be called again (after the last repetition). */
     void (*abandon)(struct ipb_run *run);
 };
 

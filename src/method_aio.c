@@ -16,8 +16,13 @@
  * so a cancelled fsync of a broken link can never be mistaken for the fsync of its resubmission.
  *
  * Stage times, per pipeline, from this thread's clock reads (one read per batch of completions,
- * so a completion is timed when it is reaped, not when the kernel finished it):
- *   recv_s    recv submitted -> timer completion reaped;
+ * so a completion is timed when it is reaped, not when the kernel finished it). They tile the
+ * pipeline's timed phase exactly, as in the blocking loop: each stage starts where the previous
+ * one ended, and an iteration starts where the previous one ended (t0 for the first):
+ *   recv_s    iteration start -> the compute stage starts. Besides the timer, this holds the time
+ *             the pipeline waited for this one thread (busy computing for other pipelines of the
+ *             same batch): a pipeline whose data has arrived but is not yet picked up is still
+ *             receiving, from its point of view. With --recv-delay 0 it is only that wait;
  *   compute_s ipb_pipeline_compute() itself;
  *   write_s   first submission of the buffer's write -> completion of its last byte reaped
  *             (resubmissions after short writes included);
@@ -53,10 +58,10 @@ struct aio_pipe {
     uint64_t written;  /* bytes of the current buffer on file */
     bool recv_ok;      /* the recv timer fired (not cancelled) */
     bool fsync_ok;     /* the current fsync completed */
-    double t_recv;     /* recv submitted */
+    double t_iter;     /* this iteration started (the previous one's end, or t0) */
     double t_write;    /* the buffer's first write submitted */
     double t_written;  /* the buffer's last byte reaped */
-    double t_fsync;    /* the --sync end fsync submitted */
+    double t_fsync;    /* the --sync end fsync's stage started (the last iteration's end) */
     double t_fsynced;  /* the current fsync's completion reaped */
 } __attribute__((aligned(IPB_CACHE_LINE)));
 
@@ -73,7 +78,7 @@ struct aio_loop {
     int first_failed; /* the pipeline whose error the run reports, or -1 */
 };
 
-static void start_iteration(struct aio_loop *L, unsigned i);
+static void start_iteration(struct aio_loop *L, unsigned i, double t_start);
 
 static void finish(struct aio_loop *L, unsigned i)
 {
@@ -125,8 +130,6 @@ static void submit_fsync(struct aio_loop *L, unsigned i, enum aio_phase phase)
     struct aio_pipe *s = &L->ps[i];
     s->phase = phase;
     s->fsync_ok = false;
-    if (phase == PH_FINAL_FSYNC)
-        s->t_fsync = ipb_now();
     int r = L->eng->submit_fsync(L->ctx, i, L->pl[i].fd);
     if (r < 0) {
         fail(L, i, IPB_STAGE_FSYNC, -r);
@@ -147,6 +150,7 @@ static void compute_and_write(struct aio_loop *L, unsigned i)
     double t = ipb_now();
     ipb_pipeline_compute(&L->pl[i]);
     double t2 = ipb_now();
+    L->pl[i].stats->recv_s += t - s->t_iter;
     L->pl[i].stats->compute_s += t2 - t;
 
     s->phase = PH_WRITE;
@@ -160,31 +164,32 @@ static void iteration_done(struct aio_loop *L, unsigned i, double t_end)
 {
     struct ipb_pipeline *p = &L->pl[i];
     p->offset += L->opts->buffer_bytes;
-    p->stats->bytes += L->opts->buffer_bytes;
-    p->stats->iterations++;
-    p->stats->elapsed_s = t_end - L->t0;
+    ipb_hist_record(&p->stats->lat[IPB_LAT_ITERATION], t_end - L->ps[i].t_iter);
+    ipb_stats_iteration_done(p->stats, L->opts->buffer_bytes, t_end - L->t0, L->opts->duration_s);
 
-    if (!L->stop && ipb_now() - L->t0 < L->opts->duration_s)
-        start_iteration(L, i);
-    else if (!L->stop && L->opts->sync == IPB_SYNC_END)
+    if (!L->stop && ipb_now() - L->t0 < L->opts->duration_s) {
+        start_iteration(L, i, t_end);
+    } else if (!L->stop && L->opts->sync == IPB_SYNC_END) {
+        L->ps[i].t_fsync = t_end;
         submit_fsync(L, i, PH_FINAL_FSYNC);
-    else
+    } else
         finish(L, i);
 }
 
-static void start_iteration(struct aio_loop *L, unsigned i)
+static void start_iteration(struct aio_loop *L, unsigned i, double t_start)
 {
     struct aio_pipe *s = &L->ps[i];
     s->phase = PH_RECV;
     s->recv_ok = false;
-    s->t_recv = ipb_now();
-    if (L->opts->recv_delay_s <= 0) {
+    s->t_iter = t_start;
+    double delay = ipb_pipeline_next_delay(&L->pl[i]);
+    if (delay <= 0) {
         /* Nothing to wait for: a zero timer would only add a trip through the kernel per
          * iteration (asyncio.sleep(0) is a bare yield too). */
         compute_and_write(L, i);
         return;
     }
-    int r = L->eng->submit_recv(L->ctx, i, L->opts->recv_delay_s);
+    int r = L->eng->submit_recv(L->ctx, i, delay);
     if (r < 0) {
         fail(L, i, IPB_STAGE_RECV, -r);
         finish(L, i);
@@ -193,8 +198,15 @@ static void start_iteration(struct aio_loop *L, unsigned i)
     s->inflight = 1;
 }
 
+static void fsync_done(struct ipb_pipeline_stats *st, double seconds)
+{
+    st->fsync_s += seconds;
+    ipb_hist_record(&st->lat[IPB_LAT_FSYNC], seconds);
+    st->fsyncs++;
+}
+
 /* Every operation of pipeline i has completed: decide what it does next. */
-static void step(struct aio_loop *L, unsigned i, double now)
+static void step(struct aio_loop *L, unsigned i)
 {
     struct aio_pipe *s = &L->ps[i];
     struct ipb_pipeline_stats *st = L->pl[i].stats;
@@ -209,7 +221,6 @@ static void step(struct aio_loop *L, unsigned i, double now)
             finish(L, i);
             return;
         }
-        st->recv_s += now - s->t_recv;
         compute_and_write(L, i);
         return;
     case PH_WRITE:
@@ -222,7 +233,7 @@ static void step(struct aio_loop *L, unsigned i, double now)
         if (L->opts->sync != IPB_SYNC_EVERY) {
             iteration_done(L, i, s->t_written);
         } else if (s->fsync_ok) {
-            st->fsync_s += s->t_fsynced - s->t_written;
+            fsync_done(st, s->t_fsynced - s->t_written);
             iteration_done(L, i, s->t_fsynced);
         } else {
             /* Not linked (a buffer split in pieces) or interrupted: fsync on its own. */
@@ -231,7 +242,7 @@ static void step(struct aio_loop *L, unsigned i, double now)
         return;
     case PH_FSYNC:
         if (s->fsync_ok) {
-            st->fsync_s += s->t_fsynced - s->t_written;
+            fsync_done(st, s->t_fsynced - s->t_written);
             iteration_done(L, i, s->t_fsynced);
         } else {
             submit_fsync(L, i, PH_FSYNC); /* EINTR or EAGAIN */
@@ -239,7 +250,7 @@ static void step(struct aio_loop *L, unsigned i, double now)
         return;
     case PH_FINAL_FSYNC:
         if (s->fsync_ok) {
-            st->fsync_s += s->t_fsynced - s->t_fsync;
+            fsync_done(st, s->t_fsynced - s->t_fsync);
             st->elapsed_s = s->t_fsynced - L->t0;
             finish(L, i);
         } else if (!L->stop) {
@@ -281,6 +292,7 @@ static void on_event(struct aio_loop *L, const struct ipb_aio_event *ev, double 
             if (s->written >= L->opts->buffer_bytes) {
                 s->t_written = now;
                 L->pl[i].stats->write_s += now - s->t_write;
+                ipb_hist_record(&L->pl[i].stats->lat[IPB_LAT_WRITE], now - s->t_write);
             }
         } else if (ev->res == 0) {
             /* A regular file never takes zero bytes of a non-empty write; retrying would spin
@@ -303,7 +315,7 @@ static void on_event(struct aio_loop *L, const struct ipb_aio_event *ev, double 
         break;
     }
     if (s->inflight == 0)
-        step(L, i, now);
+        step(L, i);
 }
 
 /* Choose and set up the engine for --aio-engine. auto takes io_uring when the kernel allows it
@@ -404,7 +416,7 @@ static int aio_run(struct ipb_run *run)
     for (unsigned i = 0; i < L.n && !L.stop; i++) {
         L.ps[i].phase = PH_RECV;
         L.nactive++;
-        start_iteration(&L, i);
+        start_iteration(&L, i, L.t0);
     }
 
     while (L.nactive > 0) {

@@ -15,8 +15,14 @@
  *
  *     parent -> child (control)     child -> parent (status)
  *     SETUP{rank}                   READY | FAILED      init + open the file, untimed
- *     GO                            DONE | FAILED       timed loop, then close; then _exit
+ *     GO                            DONE | FAILED       timed loop, then close and free;
+ *                                                       after FAILED the child exits, after
+ *                                                       DONE it waits for the next SETUP
  *     QUIT, or EOF                  (none)              close, free, _exit
+ *
+ * SETUP/GO repeat once per run of a series (--warmup, --repetitions): the children live for
+ * the whole series, so no repetition pays for, or is disturbed by, forking. The parent zeroes
+ * the shared counters before each SETUP, while every child is idle.
  *
  * The parent, not the children, calls the start gate (and so MPI_Barrier): it waits for every
  * child's READY, passes the gate, then sends GO; each child reads its own t0 in
@@ -190,9 +196,11 @@ static _Noreturn void child_main(struct fork_shared *shm, unsigned index, int ct
             if (ipb_pipeline_close(&p) != 0)
                 rc = -1;
             ipb_pipeline_free(&p);
+            initialised = ready = false;
             /* Close before DONE: the caller may unlink the file as soon as run() returns. */
-            send_msg(status_fd, rc == 0 ? FORK_DONE : FORK_FAILED, 0);
-            _exit(rc == 0 ? 0 : 1);
+            if (send_msg(status_fd, rc == 0 ? FORK_DONE : FORK_FAILED, 0) != 0 || rc != 0)
+                _exit(rc == 0 ? 0 : 1);
+            /* DONE: wait for the next run of the series, or QUIT. */
         } else {
             break; /* QUIT, or anything out of order */
         }
@@ -244,16 +252,24 @@ static void reap(struct fork_child *c)
  * child whose pipe closes without a final DONE or FAILED has died: raise the shared stop flag
  * at once so its siblings stop at their next iteration instead of running the full duration
  * for a run that has already failed. */
+static bool waiting_for(const struct fork_child *c, bool running)
+{
+    /* While running, a child that said DONE is idle (it waits for the next SETUP): its pipe
+     * stays open and silent. Otherwise we wait for every pipe's EOF. */
+    return c->status_fd >= 0 && !(running && c->reply == FORK_DONE);
+}
+
 static void collect(struct fork_state *s, bool running)
 {
     struct pollfd *pfd = calloc(s->n, sizeof(*pfd));
     for (;;) {
         unsigned open_fds = 0;
         for (unsigned i = 0; i < s->n; i++) {
-            if (s->child[i].status_fd >= 0)
+            bool wait = waiting_for(&s->child[i], running);
+            if (wait)
                 open_fds++;
             if (pfd != NULL) {
-                pfd[i].fd = s->child[i].status_fd; /* negative: poll() skips it */
+                pfd[i].fd = wait ? s->child[i].status_fd : -1; /* negative: poll() skips it */
                 pfd[i].events = POLLIN;
                 pfd[i].revents = 0;
             }
@@ -268,7 +284,7 @@ static void collect(struct fork_state *s, bool running)
             struct fork_child *c = &s->child[i];
             /* Without memory for the pollfd array, fall back to blocking reads in order:
              * slower to notice a death, never wrong. */
-            if (c->status_fd < 0 || (pfd != NULL && pfd[i].revents == 0))
+            if (!waiting_for(c, running) || (pfd != NULL && pfd[i].revents == 0))
                 continue;
             struct fork_msg m;
             if (read_msg(c->status_fd, &m) == 1) {
@@ -288,6 +304,8 @@ static void collect(struct fork_state *s, bool running)
         }
     }
     free(pfd);
+    if (running)
+        return; /* the DONE children live on */
     for (unsigned i = 0; i < s->n; i++) {
         close_fd(&s->child[i].status_fd);
         close_fd(&s->child[i].ctl_fd);
@@ -322,9 +340,9 @@ static bool child_ok(const struct fork_child *c, int expect)
 {
     if (c->bad_msg || c->reply != expect)
         return false;
-    if (expect != FORK_DONE)
-        return true; /* still running: it will be judged again at the end */
-    /* DONE is the child's last act before _exit(0). If another part of the process reaped it
+    if (expect != FORK_DONE || !c->reaped)
+        return true; /* alive: waiting for the next run, or judged again at the end */
+    /* Reaped after DONE: it must have exited cleanly. If another part of the process reaped it
      * first (ECHILD: a SIGCHLD handler with waitpid(-1), or SIGCHLD ignored), DONE is all the
      * evidence left, and it is enough. */
     if (c->wait_errno != 0)
@@ -521,6 +539,12 @@ static int fork_run(struct ipb_run *run)
     /* Set-up, untimed, all children in parallel: SETUP to everyone, then wait for every reply.
      * A child that died since prelaunch() is found by read_msg()'s EOF. */
     s->shm->opts = *run->opts;
+    atomic_store(&s->shm->stop, 0);
+    for (unsigned i = 0; i < s->n; i++) {
+        ipb_stats_reset(&s->shm->stats[i]);
+        s->child[i].reply = 0;
+    }
+    run->live = s->shm->stats;
     for (unsigned i = 0; i < s->n; i++)
         send_msg(s->child[i].ctl_fd, FORK_SETUP, run->rank);
     for (unsigned i = 0; i < s->n; i++) {
@@ -552,17 +576,16 @@ static int fork_run(struct ipb_run *run)
 
     /* The timed phase: each child reads its t0 when GO arrives. A GO that cannot be delivered
      * (EPIPE) belongs to a child that has died: collect() reports it. */
-    for (unsigned i = 0; i < s->n; i++) {
+    for (unsigned i = 0; i < s->n; i++)
         send_msg(s->child[i].ctl_fd, FORK_GO, 0);
-        close_fd(&s->child[i].ctl_fd); /* nothing more to say */
-    }
     collect(s, true);
 
     copy_stats(run, s, FORK_DONE);
     int rc =
         describe_failures(run->errmsg, sizeof(run->errmsg), s, run, FORK_DONE) ? IPB_ERUN : IPB_OK;
-    destroy(s);
-    run->method_state = NULL;
+    /* The children still alive wait for the next run; abandon() ends them after the last one,
+     * or now after a failure. Not here: the --progress thread may still be reading the shared
+     * counters until run() has returned, so the mapping must outlive run(). */
     return rc;
 }
 

@@ -20,6 +20,14 @@ void ipb_options_defaults(struct ipb_options *o)
     o->sync = IPB_SYNC_EVERY;
     o->aio_engine = IPB_AIO_AUTO;
     o->seed = 1;
+    o->recv_model = IPB_RECV_CONSTANT;
+    o->recv_stddev_s = -1.0;
+    o->repetitions = 1;
+}
+
+double ipb_options_recv_stddev(const struct ipb_options *o)
+{
+    return o->recv_stddev_s >= 0.0 ? o->recv_stddev_s : o->recv_delay_s / 4.0;
 }
 
 const char *ipb_sync_name(enum ipb_sync s)
@@ -56,6 +64,7 @@ struct parse {
     const char *opt; /* the option as the user spelled it, for messages */
     int aio_engine_given;
     int concurrency_given;
+    int recv_stddev_given;
 };
 
 static int fail(struct parse *ps, const char *value, const char *fmt, ...)
@@ -220,6 +229,58 @@ static int opt_seed(struct parse *ps, const char *v)
     return IPB_OK;
 }
 
+static int opt_recv_model(struct parse *ps, const char *v)
+{
+    if (ipb_recv_model_find(v, &ps->o->recv_model) != 0)
+        return fail(ps, v, "unknown receive-delay model (one of: constant, uniform, normal, "
+                           "exponential)");
+    return IPB_OK;
+}
+
+static int opt_recv_stddev(struct parse *ps, const char *v)
+{
+    const char *why;
+    if (ipb_parse_double(v, 0.0, IPB_MAX_RECV_DELAY_S, &ps->o->recv_stddev_s, &why) != 0)
+        return fail(ps, v, "%s (seconds, 0 to %g)", why, IPB_MAX_RECV_DELAY_S);
+    ps->recv_stddev_given = 1;
+    return IPB_OK;
+}
+
+static int opt_repetitions(struct parse *ps, const char *v)
+{
+    const char *why;
+    uint64_t n;
+    if (ipb_parse_u64(v, 1, IPB_MAX_REPETITIONS, &n, &why) != 0)
+        return fail(ps, v, "%s (timed runs, 1 to %d)", why, IPB_MAX_REPETITIONS);
+    ps->o->repetitions = (unsigned)n;
+    return IPB_OK;
+}
+
+static int opt_warmup(struct parse *ps, const char *v)
+{
+    const char *why;
+    if (ipb_parse_double(v, 0.0, IPB_MAX_DURATION_S, &ps->o->warmup_s, &why) != 0)
+        return fail(ps, v, "%s (seconds, 0 to %g)", why, IPB_MAX_DURATION_S);
+    return IPB_OK;
+}
+
+static int opt_progress(struct parse *ps, const char *v)
+{
+    const char *why;
+    if (ipb_parse_double(v, 0.0, IPB_MAX_DURATION_S, &ps->o->progress_s, &why) != 0)
+        return fail(ps, v, "%s (seconds, 0 = off, or %g to %g)", why, IPB_MIN_PROGRESS_S,
+                    IPB_MAX_DURATION_S);
+    if (ps->o->progress_s > 0.0 && ps->o->progress_s < IPB_MIN_PROGRESS_S)
+        return fail(ps, v, "shorter than %g s: the progress line would be the measurement",
+                    IPB_MIN_PROGRESS_S);
+    return IPB_OK;
+}
+
+static int opt_import(struct parse *ps, const char *v)
+{
+    return copy_text(ps, v, ps->o->import_path, sizeof(ps->o->import_path), 0);
+}
+
 static int opt_keep_files(struct parse *ps, const char *v)
 {
     (void)v;
@@ -273,6 +334,20 @@ static const struct option_spec specs[] = {
     {"keep-files", 0, NULL, opt_keep_files, "keep the data files after the run"},
     {"label", 'l', "TEXT", opt_label, "free text stored with the result (default none)"},
     {"seed", 0, "N", opt_seed, "PRNG seed; streams derive from (seed, rank, pipeline) (default 1)"},
+    {"recv-model", 0, "MODEL", opt_recv_model,
+     "receive delays: constant, uniform (0 to 2x delay), normal, exponential (Poisson "
+     "arrivals); mean --recv-delay, drawn per pipeline from --seed (default constant)"},
+    {"recv-stddev", 0, "SECONDS", opt_recv_stddev,
+     "standard deviation of --recv-model normal (default recv-delay / 4)"},
+    {"repetitions", 0, "N", opt_repetitions,
+     "timed runs, each its own row tied by a series id; files re-created each time (default 1)"},
+    {"warmup", 0, "SECONDS", opt_warmup,
+     "untimed run of the same pattern before the first repetition (default 0: none)"},
+    {"progress", 0, "SECONDS", opt_progress,
+     "rank 0 prints the aggregate throughput so far every SECONDS on stderr (default 0: off)"},
+    {"import", 0, "FILE", opt_import,
+     "record a run measured by another tool (field<TAB>value lines, see "
+     "job-scripts/fio-side-by-side.py) in --dat/--hdf5; runs nothing"},
     {"help", 'h', NULL, opt_help, "print this help and exit"},
     {"version", 'V', NULL, opt_version, "print the version and exit"},
 };
@@ -303,6 +378,13 @@ static int check_combinations(struct parse *ps)
         ps->opt = "--concurrency";
         return fail(ps, v, "method %s runs exactly one pipeline per rank (use 1, or more ranks)",
                     o->method->name);
+    }
+    if (ps->recv_stddev_given && o->recv_model != IPB_RECV_NORMAL) {
+        char v[32];
+        snprintf(v, sizeof(v), "%g", o->recv_stddev_s);
+        ps->opt = "--recv-stddev";
+        return fail(ps, v, "only applies to --recv-model normal (model here: %s)",
+                    ipb_recv_model_name(o->recv_model));
     }
     if (ps->aio_engine_given && !(o->method->flags & IPB_METHOD_USES_AIO_ENGINE)) {
         ps->opt = "--aio-engine";

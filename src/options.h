@@ -12,6 +12,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "recv_model.h"
+
 struct ipb_method;
 
 enum ipb_sync {
@@ -35,6 +37,8 @@ enum ipb_aio_engine {
 #define IPB_MAX_SPARSITY (UINT64_C(1) << 30)
 #define IPB_LABEL_MAX 256
 #define IPB_PATH_MAX 4096
+#define IPB_MAX_REPETITIONS 100000
+#define IPB_MIN_PROGRESS_S 0.01
 
 struct ipb_options {
     const struct ipb_method *method;
@@ -51,6 +55,12 @@ struct ipb_options {
     bool keep_files;
     char label[IPB_LABEL_MAX]; /* free text stored with the run; "" = none */
     uint64_t seed;
+    enum ipb_recv_model recv_model; /* how recv waits are drawn (recv_model.h) */
+    double recv_stddev_s;           /* normal model's stddev; < 0: recv_delay_s / 4 */
+    unsigned repetitions;           /* timed runs, each its own row (default 1) */
+    double warmup_s;                /* untimed run before the first repetition; 0 = none */
+    double progress_s;              /* rank 0 prints progress every SECONDS; 0 = off */
+    char import_path[IPB_PATH_MAX]; /* --import: record a run measured elsewhere (fio) */
     bool help;    /* --help given: print usage, run nothing */
     bool version; /* --version given */
 };
@@ -68,6 +78,9 @@ int ipb_options_parse(int argc, char *const argv[], struct ipb_options *o, char 
 void ipb_options_usage(FILE *out, const char *progname);
 
 const char *ipb_sync_name(enum ipb_sync s);
+
+/* The normal model's standard deviation in effect (the default is recv_delay_s / 4). */
+double ipb_options_recv_stddev(const struct ipb_options *o);
 const char *ipb_aio_engine_name(enum ipb_aio_engine e);
 
 #endif

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "recv_model.h"
 
 const char *ipb_stage_name(enum ipb_stage s)
 {
@@ -30,6 +31,11 @@ const char *ipb_stage_name(enum ipb_stage s)
         return "close";
     }
     return "?";
+}
+
+void ipb_stats_reset(struct ipb_pipeline_stats *st)
+{
+    memset(st, 0, sizeof(*st)); /* zero bytes are empty histograms too */
 }
 
 int ipb_data_path(char *out, size_t outlen, const char *base, unsigned rank, unsigned index)
@@ -60,6 +66,7 @@ int ipb_pipeline_init(struct ipb_pipeline *p, const struct ipb_options *opts,
     if (ipb_data_path(p->path, sizeof(p->path), opts->output_base, rank, index) != 0)
         return ipb_pipeline_fail(p, IPB_STAGE_SETUP, ENAMETOOLONG);
     ipb_prng_seed(&p->prng, opts->seed, rank, index);
+    ipb_recv_seed(&p->recv_prng, opts->seed, rank, index);
 
     /* Page-aligned so O_DIRECT could be added later and so no two pipelines share a page.
      * Filling it here touches every page: first touch is slow on some machines (0.3 GiB/s
@@ -100,10 +107,18 @@ int ipb_pipeline_setup(struct ipb_pipeline *p, const struct ipb_options *opts,
     return ipb_pipeline_open(p);
 }
 
+double ipb_pipeline_next_delay(struct ipb_pipeline *p)
+{
+    const struct ipb_options *o = p->opts;
+    return ipb_recv_sample(o->recv_model, o->recv_delay_s, ipb_options_recv_stddev(o),
+                           &p->recv_prng);
+}
+
 void ipb_pipeline_recv(struct ipb_pipeline *p)
 {
-    if (p->opts->recv_delay_s > 0.0)
-        ipb_sleep_until(ipb_now() + p->opts->recv_delay_s);
+    double d = ipb_pipeline_next_delay(p);
+    if (d > 0.0)
+        ipb_sleep_until(ipb_now() + d);
 }
 
 void ipb_pipeline_compute(struct ipb_pipeline *p)
@@ -173,9 +188,13 @@ int ipb_pipeline_run(struct ipb_pipeline *p, atomic_int *stop)
         st->compute_s += t_compute - t_recv;
         st->write_s += t_write - t_compute;
         st->fsync_s += t_end - t_write;
-        st->bytes += o->buffer_bytes;
-        st->iterations++;
-        st->elapsed_s = t_end - t0;
+        ipb_hist_record(&st->lat[IPB_LAT_WRITE], t_write - t_compute);
+        if (o->sync == IPB_SYNC_EVERY) {
+            ipb_hist_record(&st->lat[IPB_LAT_FSYNC], t_end - t_write);
+            st->fsyncs++;
+        }
+        ipb_hist_record(&st->lat[IPB_LAT_ITERATION], t_end - t);
+        ipb_stats_iteration_done(st, o->buffer_bytes, t_end - t0, o->duration_s);
         t = t_end;
     }
     /* --sync end: one fsync makes the whole file durable; it belongs to the timed phase, or the
@@ -190,6 +209,8 @@ int ipb_pipeline_run(struct ipb_pipeline *p, atomic_int *stop)
             double t_end = ipb_now();
             st->fsync_s += t_end - t_sync;
             st->elapsed_s = t_end - t0;
+            ipb_hist_record(&st->lat[IPB_LAT_FSYNC], t_end - t_sync);
+            st->fsyncs++;
         }
     }
     if (rc != 0)

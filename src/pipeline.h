@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "histogram.h"
 #include "options.h"
 #include "prng.h"
 
@@ -32,6 +33,9 @@ enum ipb_stage {
 
 const char *ipb_stage_name(enum ipb_stage s);
 
+/* bytes and iterations are read by the --progress thread while the pipeline runs: written with
+ * relaxed atomic stores (plain moves on x86-64 and arm64), so the reader sees whole values and
+ * the hot loop pays nothing. Everything else is read only after the timed phase. */
 struct ipb_pipeline_stats {
     uint64_t bytes;      /* bytes written by completed iterations */
     uint64_t iterations; /* completed iterations (buffers written) */
@@ -44,7 +48,31 @@ struct ipb_pipeline_stats {
     int failed;     /* 1 if the pipeline stopped on an error */
     int error_errno;
     int error_stage; /* enum ipb_stage */
+    uint64_t deadline_bytes; /* bytes of iterations completed by t0 + duration */
+    uint64_t fsyncs;         /* fsyncs completed in the timed phase */
+    struct ipb_hist lat[IPB_LAT_NKINDS]; /* write, fsync and iteration latencies */
 } __attribute__((aligned(IPB_CACHE_LINE)));
+
+/* One completed iteration of len bytes that ended at t_end (seconds since t0): the counters
+ * every method updates the same way (the deadline rule of DESIGN.md lives here, once). */
+static inline void ipb_stats_iteration_done(struct ipb_pipeline_stats *st, uint64_t len,
+                                            double t_end_since_t0, double duration_s)
+{
+    __atomic_store_n(&st->bytes, st->bytes + len, __ATOMIC_RELAXED);
+    __atomic_store_n(&st->iterations, st->iterations + 1, __ATOMIC_RELAXED);
+    if (t_end_since_t0 <= duration_s)
+        st->deadline_bytes += len;
+    st->elapsed_s = t_end_since_t0;
+}
+
+/* For the --progress thread: bytes so far, whole. */
+static inline uint64_t ipb_stats_load_bytes(const struct ipb_pipeline_stats *st)
+{
+    return __atomic_load_n(&st->bytes, __ATOMIC_RELAXED);
+}
+
+/* Zero the counters and make the histograms empty (what every run starts from). */
+void ipb_stats_reset(struct ipb_pipeline_stats *st);
 
 struct ipb_pipeline {
     const struct ipb_options *opts;
@@ -54,7 +82,8 @@ struct ipb_pipeline {
     int fd;
     unsigned char *buf;
     uint64_t offset; /* next write offset == bytes in the file */
-    struct ipb_prng prng;
+    struct ipb_prng prng;      /* the compute stage's stream */
+    struct ipb_prng recv_prng; /* the receive delays' stream (recv_model.h) */
     char path[IPB_PATH_MAX + 32];
 } __attribute__((aligned(IPB_CACHE_LINE)));
 
@@ -74,7 +103,10 @@ int ipb_pipeline_setup(struct ipb_pipeline *p, const struct ipb_options *opts,
  * a symlink). Sets stats->created. Returns 0, or -1 with the error recorded. */
 int ipb_pipeline_open(struct ipb_pipeline *p);
 
-/* The stages, blocking. recv sleeps --recv-delay (cannot fail); compute rewrites every K-th
+/* The next receive delay of this pipeline, drawn from --recv-model (recv_model.h). */
+double ipb_pipeline_next_delay(struct ipb_pipeline *p);
+
+/* The stages, blocking. recv sleeps the next receive delay (cannot fail); compute rewrites every K-th
  * byte (cannot fail); write writes the whole buffer at the current offset (short writes and
  * EINTR/EAGAIN retried); fsync. write and fsync return 0, or -1 with the error recorded. */
 void ipb_pipeline_recv(struct ipb_pipeline *p);

@@ -39,7 +39,61 @@
     X(U64, 0, seed, "seed", "%" PRIu64, "PRNG seed")                                               \
     X(STR, 40, run_id, "run id", "%s", "unique id of this run")                                    \
     X(STR, 40, timestamp, "timestamp", "%s", "start of the run, ISO-8601 UTC")                     \
-    X(STR, 256, label, "label", "%s", "--label text, or -")
+    X(STR, 256, label, "label", "%s", "--label text, or -")                                    \
+    IPB_RESULT_FIELDS_INSIGHT(X)
+
+/* Issue 5, "see inside a run": appended after column 25 (label), in this order. Latency
+ * percentiles come from log-linear histograms (histogram.h): relative error < 1/64; nan when the
+ * histogram is empty (no fsync with --sync none). Stddevs across ranks and pipelines are
+ * population stddevs (the whole set, not a sample). */
+#define IPB_RESULT_FIELDS_INSIGHT(X)                                                               \
+    X(F64, 0, recv_s, "recv seconds", "%.6f", "summed recv seconds of all pipelines")              \
+    X(F64, 0, write_s, "write seconds", "%.6f", "summed write seconds of all pipelines")           \
+    X(F64, 0, fsync_s, "fsync seconds", "%.6f", "summed fsync seconds of all pipelines")           \
+    X(F64, 0, stage_gap_max_s, "stage bookkeeping gap (s)", "%.3g",                                \
+      "largest |elapsed - (recv + compute + write + fsync)| of any pipeline")                      \
+    X(U64, 0, deadline_bytes, "bytes by deadline", "%" PRIu64,                                     \
+      "bytes of iterations completed by t0 + duration")                                            \
+    X(F64, 0, deadline_throughput_mib_s, "deadline throughput (MiB/s)", "%.3f",                    \
+      "bytes by deadline / duration (column 10 is the drain throughput)")                          \
+    X(U64, 0, fsyncs, "fsyncs", "%" PRIu64, "fsyncs completed in the timed phase")                 \
+    IPB_LATENCY_FIELDS(X, write, "write")                                                          \
+    IPB_LATENCY_FIELDS(X, fsync, "fsync")                                                          \
+    IPB_LATENCY_FIELDS(X, iteration, "iteration")                                                  \
+    X(F64, 0, rank_throughput_mean_mib_s, "mean rank throughput (MiB/s)", "%.3f",                  \
+      "mean of per-rank bytes / rank elapsed")                                                     \
+    X(F64, 0, rank_throughput_stddev_mib_s, "stddev rank throughput (MiB/s)", "%.3f",              \
+      "population stddev of per-rank throughput")                                                  \
+    X(U64, 0, slowest_rank, "slowest rank", "%" PRIu64, "rank with the lowest throughput")         \
+    X(STR, 64, slowest_host, "slowest host", "%s", "host of the slowest rank")                     \
+    X(F64, 0, pipeline_throughput_min_mib_s, "min pipeline throughput (MiB/s)", "%.3f",            \
+      "lowest pipeline bytes / pipeline elapsed")                                                  \
+    X(F64, 0, pipeline_throughput_mean_mib_s, "mean pipeline throughput (MiB/s)", "%.3f",          \
+      "mean pipeline throughput")                                                                  \
+    X(F64, 0, pipeline_throughput_max_mib_s, "max pipeline throughput (MiB/s)", "%.3f",            \
+      "highest pipeline throughput")                                                               \
+    X(F64, 0, pipeline_throughput_stddev_mib_s, "stddev pipeline throughput (MiB/s)", "%.3f",      \
+      "population stddev of pipeline throughput")                                                  \
+    X(U64, 0, slowest_pipeline_rank, "slowest pipeline rank", "%" PRIu64,                          \
+      "rank of the slowest pipeline")                                                              \
+    X(U64, 0, slowest_pipeline, "slowest pipeline", "%" PRIu64,                                    \
+      "index of the slowest pipeline in its rank")                                                 \
+    X(STR, 40, series_id, "series id", "%s", "run id of the first repetition: ties the series")   \
+    X(U64, 0, repetition, "repetition", "%" PRIu64, "0-based index in the series")                 \
+    X(U64, 0, repetitions, "repetitions", "%" PRIu64, "--repetitions")                             \
+    X(F64, 0, warmup_s, "warmup (s)", "%.15g", "--warmup: untimed run before the series")          \
+    X(STR, 16, recv_model, "recv model", "%s", "--recv-model")                                     \
+    X(F64, 0, recv_stddev_s, "recv stddev (s)", "%.15g",                                           \
+      "--recv-stddev of the normal model (nan for the other models)")                              \
+    X(F64, 0, progress_s, "progress interval (s)", "%.15g", "--progress (0: off)")
+
+/* Five columns per latency histogram: p50, p90, p99, p99.9 and the exact maximum, seconds. */
+#define IPB_LATENCY_FIELDS(X, kind, text)                                                          \
+    X(F64, 0, kind##_p50_s, text " p50 (s)", "%.9f", text " latency, 50th percentile")             \
+    X(F64, 0, kind##_p90_s, text " p90 (s)", "%.9f", text " latency, 90th percentile")             \
+    X(F64, 0, kind##_p99_s, text " p99 (s)", "%.9f", text " latency, 99th percentile")             \
+    X(F64, 0, kind##_p999_s, text " p99.9 (s)", "%.9f", text " latency, 99.9th percentile")        \
+    X(F64, 0, kind##_max_s, text " max (s)", "%.9f", text " latency, maximum (exact)")
 
 /* Per-rank rows: gathered to rank 0 to build the record (and the HDF5 `ranks` dataset). */
 #define IPB_RANK_FIELDS(X)                                                                         \
@@ -52,6 +106,22 @@
     X(F64, 0, recv_s, "recv (s)", "%.6f", "summed recv seconds")                                   \
     X(F64, 0, compute_s, "compute (s)", "%.6f", "summed compute seconds")                          \
     X(F64, 0, write_s, "write (s)", "%.6f", "summed write seconds")                                \
-    X(F64, 0, fsync_s, "fsync (s)", "%.6f", "summed fsync seconds")
+    X(F64, 0, fsync_s, "fsync (s)", "%.6f", "summed fsync seconds")                                \
+    X(U64, 0, deadline_bytes, "bytes by deadline", "%" PRIu64, "bytes completed by t0 + duration") \
+    X(U64, 0, fsyncs, "fsyncs", "%" PRIu64, "fsyncs completed in the timed phase")                 \
+    X(F64, 0, stage_gap_max_s, "stage gap (s)", "%.3g",                                            \
+      "largest |elapsed - sum of stage seconds| of a pipeline")                                    \
+    X(F64, 0, pipe_tp_min_mib_s, "min pipeline (MiB/s)", "%.3f", "slowest pipeline's throughput")  \
+    X(F64, 0, pipe_tp_max_mib_s, "max pipeline (MiB/s)", "%.3f", "fastest pipeline's throughput")  \
+    X(F64, 0, pipe_tp_mean_mib_s, "mean pipeline (MiB/s)", "%.3f", "mean pipeline throughput")     \
+    X(F64, 0, pipe_tp_m2, "pipeline M2", "%.6g",                                                   \
+      "sum of squared deviations of pipeline throughput from the mean (Welford)")                  \
+    X(U64, 0, slowest_pipeline, "slowest pipeline", "%" PRIu64, "index of the slowest pipeline")   \
+    X(F64, 0, write_min_s, "write min (s)", "%.9f", "shortest write (exact)")                      \
+    X(F64, 0, write_max_s, "write max (s)", "%.9f", "longest write (exact)")                       \
+    X(F64, 0, fsync_min_s, "fsync min (s)", "%.9f", "shortest fsync (exact)")                      \
+    X(F64, 0, fsync_max_s, "fsync max (s)", "%.9f", "longest fsync (exact)")                       \
+    X(F64, 0, iteration_min_s, "iteration min (s)", "%.9f", "shortest iteration (exact)")          \
+    X(F64, 0, iteration_max_s, "iteration max (s)", "%.9f", "longest iteration (exact)")
 
 #endif

@@ -342,7 +342,22 @@ void ipb_pipeline_rows_fill(struct ipb_pipeline_row *rows, unsigned rank,
             .compute_s = s->compute_s,
             .write_s = s->write_s,
             .fsync_s = s->fsync_s,
+            .deadline_bytes = s->deadline_bytes,
+            .fsyncs = s->fsyncs,
+            .throughput_mib_s = ipb_pipeline_throughput(s),
         };
+        struct ipb_pipeline_row *r = &rows[i];
+        const struct ipb_hist *w = &s->lat[IPB_LAT_WRITE], *f = &s->lat[IPB_LAT_FSYNC],
+                              *it = &s->lat[IPB_LAT_ITERATION];
+        r->write_p50_s = ipb_hist_percentile_ns(w, 50.0) * 1e-9;
+        r->write_p99_s = ipb_hist_percentile_ns(w, 99.0) * 1e-9;
+        r->write_max_s = ipb_hist_percentile_ns(w, 100.0) * 1e-9;
+        r->fsync_p50_s = ipb_hist_percentile_ns(f, 50.0) * 1e-9;
+        r->fsync_p99_s = ipb_hist_percentile_ns(f, 99.0) * 1e-9;
+        r->fsync_max_s = ipb_hist_percentile_ns(f, 100.0) * 1e-9;
+        r->iteration_p50_s = ipb_hist_percentile_ns(it, 50.0) * 1e-9;
+        r->iteration_p99_s = ipb_hist_percentile_ns(it, 99.0) * 1e-9;
+        r->iteration_max_s = ipb_hist_percentile_ns(it, 100.0) * 1e-9;
     }
 }
 

@@ -28,7 +28,19 @@
     X(F64, 0, recv_s, "recv (s)", "%.6f", "seconds in the recv stage")                             \
     X(F64, 0, compute_s, "compute (s)", "%.6f", "seconds in the compute stage")                    \
     X(F64, 0, write_s, "write (s)", "%.6f", "seconds in the write stage")                          \
-    X(F64, 0, fsync_s, "fsync (s)", "%.6f", "seconds in the fsync stage")
+    X(F64, 0, fsync_s, "fsync (s)", "%.6f", "seconds in the fsync stage")                          \
+    X(U64, 0, deadline_bytes, "bytes by deadline", "%" PRIu64, "bytes completed by t0 + duration") \
+    X(U64, 0, fsyncs, "fsyncs", "%" PRIu64, "fsyncs completed")                                    \
+    X(F64, 0, throughput_mib_s, "throughput (MiB/s)", "%.3f", "bytes / elapsed")                   \
+    X(F64, 0, write_p50_s, "write p50 (s)", "%.9f", "median write latency")                        \
+    X(F64, 0, write_p99_s, "write p99 (s)", "%.9f", "99th percentile write latency")               \
+    X(F64, 0, write_max_s, "write max (s)", "%.9f", "longest write")                               \
+    X(F64, 0, fsync_p50_s, "fsync p50 (s)", "%.9f", "median fsync latency")                        \
+    X(F64, 0, fsync_p99_s, "fsync p99 (s)", "%.9f", "99th percentile fsync latency")               \
+    X(F64, 0, fsync_max_s, "fsync max (s)", "%.9f", "longest fsync")                               \
+    X(F64, 0, iteration_p50_s, "iteration p50 (s)", "%.9f", "median iteration")                    \
+    X(F64, 0, iteration_p99_s, "iteration p99 (s)", "%.9f", "99th percentile iteration")           \
+    X(F64, 0, iteration_max_s, "iteration max (s)", "%.9f", "longest iteration")
 
 struct ipb_pipeline_row {
     IPB_PIPELINE_FIELDS(IPB_MEMBER)
@@ -64,6 +76,10 @@ struct ipb_run_context {
     char **rank_cpus;
     struct ipb_pipeline_row *pipes;
     size_t npipes;
+
+    /* On rank 0 (set by the caller, may be NULL): the run's merged latency histograms,
+     * IPB_LAT_NKINDS of them, written to /run/<run_id>/histograms. */
+    const struct ipb_hist *lat;
 };
 
 /* Fill the local part. argv may be NULL (argc 0). Cannot fail in a way that matters to a run:

@@ -1002,6 +1002,34 @@ static int th_is_launcher_note(const char *s, size_t len)
     return colon != NULL;
 }
 
+/* The program's own informational lines on stderr (issue 5: the straggler and series summary
+ * after a row, --progress lines): not errors, so not "program lines". th_info_lines counts
+ * them. */
+static int th_is_info_line(const char *s, size_t len)
+{
+    static const char *const tags[] = {"io-pipeline-bench: [summary] ",
+                                       "io-pipeline-bench: [progress] "};
+    for (size_t i = 0; i < sizeof tags / sizeof tags[0]; i++)
+        if (len >= strlen(tags[i]) && strncmp(s, tags[i], strlen(tags[i])) == 0)
+            return 1;
+    return 0;
+}
+
+int th_info_lines(const char *err, const char *tag)
+{
+    int n = 0;
+    char prefix[128];
+    snprintf(prefix, sizeof prefix, "io-pipeline-bench: [%s] ", tag);
+    for (const char *s = err; s && *s;) {
+        const char *e = strchr(s, '\n');
+        size_t len = e ? (size_t)(e - s) : strlen(s);
+        if (len >= strlen(prefix) && strncmp(s, prefix, strlen(prefix)) == 0)
+            n++;
+        s += len + (e ? 1 : 0);
+    }
+    return n;
+}
+
 int th_program_lines(const char *err, char **lines, int max)
 {
     int n = 0, in_box = 0;
@@ -1011,7 +1039,7 @@ int th_program_lines(const char *err, char **lines, int max)
         size_t len = e ? (size_t)(e - s) : strlen(s);
         if (th_is_box_rule(s, len)) {
             in_box = !in_box;
-        } else if (!in_box && !th_is_launcher_note(s, len)) {
+        } else if (!in_box && !th_is_launcher_note(s, len) && !th_is_info_line(s, len)) {
             size_t k;
             for (k = 0; k < len && isspace((unsigned char)s[k]); k++)
                 ;

@@ -127,6 +127,9 @@ void th_result_print(struct th_result *r);
  * program lines; copies up to max of them (malloc'd) into lines when lines != NULL. */
 int th_program_lines(const char *err, char **lines, int max);
 void th_lines_free(char **lines, int n);
+/* Lines "io-pipeline-bench: [TAG] ..." on stderr (TAG summary or progress): informational, and
+ * not counted by th_program_lines. */
+int th_info_lines(const char *err, const char *tag);
 
 /* ---- descendants --------------------------------------------------------------------------- */
 
@@ -142,7 +145,7 @@ int th_proc_env(pid_t pid, const char *name, char *out, size_t outlen);
 
 /* ---- the .dat output ----------------------------------------------------------------------- */
 
-#define TH_MAX_COLS 64
+#define TH_MAX_COLS 128
 #define TH_MAX_ROWS 16
 
 struct th_dat {
