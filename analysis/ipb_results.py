@@ -96,6 +96,7 @@ DAT_COLUMNS = {
     "recv model": "recv_model",
     "recv stddev (s)": "recv_stddev_s",
     "progress interval (s)": "progress_s",
+    "recv phase": "recv_phase",
     # The Python original: column 0 is the Python version, column 1 the GIL flag.
     "Python version": "python_version",
     "GIL enabled": "gil",

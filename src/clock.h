@@ -16,4 +16,9 @@ static inline double ipb_now(void)
  * cannot stretch the sleep). */
 void ipb_sleep_until(double deadline);
 
+/* Timer slack of the calling thread down to 1 ns. Linux lets a sleep overrun by the thread's
+ * slack (50 us by default) so that wake-ups can be batched; an emulated receive should end when
+ * it is due, and batched wake-ups of many pipelines are exactly the burst to avoid. */
+void ipb_precise_timers(void);
+
 #endif

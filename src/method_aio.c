@@ -412,6 +412,7 @@ static int aio_run(struct ipb_run *run)
 
     /* --- timed loop --- */
     /* One t0 for every pipeline of the rank: they all start together, right after the gate. */
+    ipb_precise_timers();
     L.t0 = ipb_now();
     for (unsigned i = 0; i < L.n && !L.stop; i++) {
         L.ps[i].phase = PH_RECV;

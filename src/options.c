@@ -21,6 +21,7 @@ void ipb_options_defaults(struct ipb_options *o)
     o->aio_engine = IPB_AIO_AUTO;
     o->seed = 1;
     o->recv_model = IPB_RECV_CONSTANT;
+    o->recv_phase = IPB_RECV_PHASE_RANDOM;
     o->recv_stddev_s = -1.0;
     o->repetitions = 1;
 }
@@ -229,6 +230,22 @@ static int opt_seed(struct parse *ps, const char *v)
     return IPB_OK;
 }
 
+const char *ipb_recv_phase_name(enum ipb_recv_phase p)
+{
+    return p == IPB_RECV_PHASE_ALIGNED ? "aligned" : "random";
+}
+
+static int opt_recv_phase(struct parse *ps, const char *v)
+{
+    static const enum ipb_recv_phase all[] = {IPB_RECV_PHASE_RANDOM, IPB_RECV_PHASE_ALIGNED};
+    for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+        if (strcmp(v, ipb_recv_phase_name(all[i])) == 0) {
+            ps->o->recv_phase = all[i];
+            return IPB_OK;
+        }
+    return fail(ps, v, "unknown receive phase (one of: random, aligned)");
+}
+
 static int opt_recv_model(struct parse *ps, const char *v)
 {
     if (ipb_recv_model_find(v, &ps->o->recv_model) != 0)
@@ -339,6 +356,9 @@ static const struct option_spec specs[] = {
      "arrivals); mean --recv-delay, drawn per pipeline from --seed (default constant)"},
     {"recv-stddev", 0, "SECONDS", opt_recv_stddev,
      "standard deviation of --recv-model normal (default recv-delay / 4)"},
+    {"recv-phase", 0, "PHASE", opt_recv_phase,
+     "first receive of each pipeline: random (x0.5 to x1.5 of the delay, so pipelines are not in "
+     "lock-step) or aligned (a full delay: every pipeline in step) (default random)"},
     {"repetitions", 0, "N", opt_repetitions,
      "timed runs, each its own row tied by a series id; files re-created each time (default 1)"},
     {"warmup", 0, "SECONDS", opt_warmup,

@@ -40,6 +40,16 @@ enum ipb_aio_engine {
 #define IPB_MAX_REPETITIONS 100000
 #define IPB_MIN_PROGRESS_S 0.01
 
+/* When the first receive of a run ends. A constant delay keeps every pipeline where it started:
+ * all N pipelines of all ranks start at one barrier, so with "aligned" they receive, write and
+ * fsync in lock-step for the whole run, and every fsync queues behind N-1 others. "random"
+ * models N independent streams observed in steady state: each pipeline's first wait is the
+ * drawn delay times a uniform factor in [0.5, 1.5) (mean unchanged), later waits are as drawn. */
+enum ipb_recv_phase {
+    IPB_RECV_PHASE_RANDOM,  /* default */
+    IPB_RECV_PHASE_ALIGNED, /* every pipeline's first wait is a full delay: lock-step */
+};
+
 struct ipb_options {
     const struct ipb_method *method;
     double duration_s;
@@ -57,6 +67,7 @@ struct ipb_options {
     uint64_t seed;
     enum ipb_recv_model recv_model; /* how recv waits are drawn (recv_model.h) */
     double recv_stddev_s;           /* normal model's stddev; < 0: recv_delay_s / 4 */
+    enum ipb_recv_phase recv_phase; /* first receive: random phase or aligned */
     unsigned repetitions;           /* timed runs, each its own row (default 1) */
     double warmup_s;                /* untimed run before the first repetition; 0 = none */
     double progress_s;              /* rank 0 prints progress every SECONDS; 0 = off */
@@ -78,6 +89,7 @@ int ipb_options_parse(int argc, char *const argv[], struct ipb_options *o, char 
 void ipb_options_usage(FILE *out, const char *progname);
 
 const char *ipb_sync_name(enum ipb_sync s);
+const char *ipb_recv_phase_name(enum ipb_recv_phase p);
 
 /* The normal model's standard deviation in effect (the default is recv_delay_s / 4). */
 double ipb_options_recv_stddev(const struct ipb_options *o);

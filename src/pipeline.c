@@ -110,8 +110,13 @@ int ipb_pipeline_setup(struct ipb_pipeline *p, const struct ipb_options *opts,
 double ipb_pipeline_next_delay(struct ipb_pipeline *p)
 {
     const struct ipb_options *o = p->opts;
-    return ipb_recv_sample(o->recv_model, o->recv_delay_s, ipb_options_recv_stddev(o),
-                           &p->recv_prng);
+    double d =
+        ipb_recv_sample(o->recv_model, o->recv_delay_s, ipb_options_recv_stddev(o), &p->recv_prng);
+    /* The first receive of a run sets the pipeline's phase (options.h, enum ipb_recv_phase).
+     * Stats are reset for every repetition, so each repetition draws a new phase. */
+    if (p->stats->iterations == 0 && o->recv_phase == IPB_RECV_PHASE_RANDOM)
+        d *= 0.5 + ipb_prng_uniform(&p->recv_prng);
+    return d;
 }
 
 void ipb_pipeline_recv(struct ipb_pipeline *p)
@@ -161,6 +166,7 @@ int ipb_pipeline_run(struct ipb_pipeline *p, atomic_int *stop)
 {
     const struct ipb_options *o = p->opts;
     struct ipb_pipeline_stats *st = p->stats;
+    ipb_precise_timers();
     const double t0 = ipb_now();
     double t = t0;
     int rc = 0;

@@ -169,6 +169,7 @@ void ipb_record_fill(struct ipb_record *rec, const struct ipb_options *opts,
     rec->recv_stddev_s =
         opts->recv_model == IPB_RECV_NORMAL ? ipb_options_recv_stddev(opts) : NAN;
     rec->progress_s = opts->progress_s;
+    snprintf(rec->recv_phase, sizeof(rec->recv_phase), "%s", ipb_recv_phase_name(opts->recv_phase));
     rec->xferred_bytes = bytes;
     rec->buffers = buffers;
     rec->pipelines = pipelines;

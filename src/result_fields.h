@@ -85,7 +85,8 @@
     X(STR, 16, recv_model, "recv model", "%s", "--recv-model")                                     \
     X(F64, 0, recv_stddev_s, "recv stddev (s)", "%.15g",                                           \
       "--recv-stddev of the normal model (nan for the other models)")                              \
-    X(F64, 0, progress_s, "progress interval (s)", "%.15g", "--progress (0: off)")
+    X(F64, 0, progress_s, "progress interval (s)", "%.15g", "--progress (0: off)")              \
+    X(STR, 8, recv_phase, "recv phase", "%s", "--recv-phase: random or aligned")
 
 /* Five columns per latency histogram: p50, p90, p99, p99.9 and the exact maximum, seconds. */
 #define IPB_LATENCY_FIELDS(X, kind, text)                                                          \

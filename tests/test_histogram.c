@@ -507,7 +507,7 @@ static void test_record_import(void **state)
     assert_int_equal(rec.ranks, 0);
     char row[8192];
     assert_true(ipb_dat_row(&rec, row, sizeof row) > 0);
-    assert_int_equal(ipb_dat_ncolumns(), 65);
+    assert_int_equal(ipb_dat_ncolumns(), 66);
 
     struct {
         const char *text, *needle;

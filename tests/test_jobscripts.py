@@ -444,7 +444,7 @@ def test_slurm_scaling_sbatch(slurm, work):
 CONFIG = {"version", "ranks", "method", "concurrency", "duration", "KiB buffer_size",
           "recv delay", "nodes", "pipelines", "sync", "compute sparsity", "aio engine", "seed",
           "repetition", "repetitions", "warmup (s)", "recv model", "recv stddev (s)",
-          "progress interval (s)"}
+          "progress interval (s)", "recv phase"}
 
 
 def test_srun_gives_the_same_rows_as_mpirun(slurm, work):

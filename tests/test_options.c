@@ -124,8 +124,25 @@ static void check_defaults(const struct ipb_options *o)
     assert_false(o->keep_files);
     assert_string_equal(o->label, "");
     assert_int_equal(o->seed, 1);
+    assert_int_equal(o->recv_phase, IPB_RECV_PHASE_RANDOM);
     assert_false(o->help);
     assert_false(o->version);
+}
+
+/* ---- --recv-phase ------------------------------------------------------------------------------ */
+
+static void test_recv_phase(void **state)
+{
+    (void)state;
+    struct ipb_options o;
+    PARSE_OK(&o, "--recv-phase", "aligned");
+    assert_int_equal(o.recv_phase, IPB_RECV_PHASE_ALIGNED);
+    PARSE_OK(&o, "--recv-phase=random");
+    assert_int_equal(o.recv_phase, IPB_RECV_PHASE_RANDOM);
+    assert_string_equal(ipb_recv_phase_name(IPB_RECV_PHASE_ALIGNED), "aligned");
+    assert_string_equal(ipb_recv_phase_name(IPB_RECV_PHASE_RANDOM), "random");
+    PARSE_BAD("--recv-phase", "lockstep", "--recv-phase", "lockstep");
+    PARSE_BAD("--recv-phase", "", "--recv-phase", "");
 }
 
 /* ---- defaults ------------------------------------------------------------------------------ */
@@ -880,6 +897,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_defaults),
+        cmocka_unit_test(test_recv_phase),
         cmocka_unit_test(test_no_arguments_gives_defaults),
         cmocka_unit_test(test_sync_and_engine_names),
         cmocka_unit_test(test_method),

@@ -210,6 +210,45 @@ static void test_options(struct ipb_options *o, const struct fixture *fx, uint64
     o->recv_delay_s = 0.01;
 }
 
+/* ---- the first receive's phase ----------------------------------------------------------------- */
+
+/* --recv-phase random scales only the first wait of a run by [0.5, 1.5), differently for each
+ * pipeline; later waits, and every wait with aligned, are the constant delay itself. */
+static void test_recv_phase_first_wait(void **state)
+{
+    (void)state;
+    struct ipb_options o;
+    ipb_options_defaults(&o);
+    o.recv_delay_s = 0.1;
+    double lo = 1.0, hi = 0.0;
+    for (unsigned i = 0; i < 64; i++) {
+        struct ipb_pipeline_stats st;
+        struct ipb_pipeline p;
+        memset(&st, 0, sizeof st);
+        memset(&p, 0, sizeof p);
+        p.opts = &o;
+        p.stats = &st;
+        ipb_recv_seed(&p.recv_prng, o.seed, 0, i);
+        double first = ipb_pipeline_next_delay(&p);
+        assert_true(first >= 0.05 && first < 0.15);
+        lo = first < lo ? first : lo;
+        hi = first > hi ? first : hi;
+        st.iterations = 1;
+        assert_true(ipb_pipeline_next_delay(&p) == 0.1);
+    }
+    assert_true(hi - lo > 0.05); /* 64 draws spread over most of [0.05, 0.15) */
+
+    o.recv_phase = IPB_RECV_PHASE_ALIGNED;
+    struct ipb_pipeline_stats st;
+    struct ipb_pipeline p;
+    memset(&st, 0, sizeof st);
+    memset(&p, 0, sizeof p);
+    p.opts = &o;
+    p.stats = &st;
+    ipb_recv_seed(&p.recv_prng, o.seed, 0, 0);
+    assert_true(ipb_pipeline_next_delay(&p) == 0.1);
+}
+
 /* ---- ipb_data_path ------------------------------------------------------------------------- */
 
 static void test_data_path(void **state)
@@ -1051,6 +1090,7 @@ int main(void)
         T(test_write_errors),
         T(test_fsync_errors),
         cmocka_unit_test(test_describe_error),
+        cmocka_unit_test(test_recv_phase_first_wait),
         cmocka_unit_test(test_stage_names),
         cmocka_unit_test(test_stats_padded_to_cache_lines),
         T(test_dat_append_header_once),
