@@ -32,7 +32,8 @@ def run_bench(args, method, n, engine=None):
         args.bin, "--method", method, "--concurrency", str(n),
         "--duration", str(args.duration), "--buffer-size", args.buffer_size,
         "--recv-delay", str(args.recv_delay), "--compute-sparsity", str(args.sparsity),
-        "--output-file", os.path.join(args.dir, "ipb"), "--label", args.label]
+        "--output-file", os.path.join(args.dir, "ipb"), "--label", args.label,
+        "--recv-phase", args.recv_phase]
     if engine:
         cmd += ["--aio-engine", engine]
     if args.dat:
@@ -76,6 +77,8 @@ def main():
     ap.add_argument("--dir", default=os.path.join(TOP, "data"), help="data directory")
     ap.add_argument("--dat", default=None, help="also append io-pipeline-bench rows here")
     ap.add_argument("--label", default="bench-vs-fio")
+    ap.add_argument("--recv-phase", default="random", choices=["random", "aligned"],
+                    help="io-pipeline-bench --recv-phase (default random, the program's default)")
     ap.add_argument("--bin", default=os.path.join(TOP, "src", "io-pipeline-bench"))
     ap.add_argument("--mpirun", default="mpirun")
     args = ap.parse_args()
