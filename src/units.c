@@ -7,31 +7,38 @@
 #include <string.h>
 #include <strings.h>
 
-/* strtoull accepts leading blanks and a minus sign (and wraps "-1" to UINT64_MAX); we accept
- * neither, so check the first character ourselves. */
-static int starts_with_digit(const char *s)
-{
-    return s != NULL && isdigit((unsigned char)s[0]);
-}
-
-int ipb_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out, const char **why)
+/* The leading decimal digits of s into *v, *end just past them, *overflow set on ERANGE.
+ * strtoull accepts leading blanks and a minus sign (and wraps "-1" to UINT64_MAX); we accept
+ * neither, so the first character must be a digit, else *why = not_what. */
+static int leading_digits(const char *s, const char *not_what, unsigned long long *v, char **end,
+                          int *overflow, const char **why)
 {
     if (s == NULL || *s == '\0') {
         *why = "empty value";
         return -1;
     }
-    if (!starts_with_digit(s)) {
-        *why = "not a non-negative integer";
+    if (!isdigit((unsigned char)s[0])) {
+        *why = not_what;
         return -1;
     }
     errno = 0;
+    *v = strtoull(s, end, 10);
+    *overflow = errno == ERANGE;
+    return 0;
+}
+
+int ipb_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out, const char **why)
+{
+    unsigned long long v;
     char *end;
-    unsigned long long v = strtoull(s, &end, 10);
+    int overflow;
+    if (leading_digits(s, "not a non-negative integer", &v, &end, &overflow, why) != 0)
+        return -1;
     if (*end != '\0') {
         *why = "not a non-negative integer";
         return -1;
     }
-    if (errno == ERANGE || v > max || v < min) {
+    if (overflow || v > max || v < min) {
         *why = "out of range";
         return -1;
     }
@@ -94,18 +101,14 @@ static const struct unit units[] = {
 
 int ipb_parse_size(const char *s, uint64_t max, uint64_t *bytes, const char **why)
 {
-    if (s == NULL || *s == '\0') {
-        *why = "empty value";
-        return -1;
-    }
-    if (!starts_with_digit(s)) {
-        *why = "not a size (an integer with an optional B, K, KiB, M, MiB, G or GiB suffix)";
-        return -1;
-    }
-    errno = 0;
+    static const char not_size[] =
+        "not a size (an integer with an optional B, K, KiB, M, MiB, G or GiB suffix)";
+    unsigned long long v;
     char *end;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno == ERANGE) {
+    int overflow;
+    if (leading_digits(s, not_size, &v, &end, &overflow, why) != 0)
+        return -1;
+    if (overflow) {
         *why = "out of range";
         return -1;
     }
@@ -117,7 +120,7 @@ int ipb_parse_size(const char *s, uint64_t max, uint64_t *bytes, const char **wh
         }
     }
     if (u == NULL) {
-        *why = "not a size (an integer with an optional B, K, KiB, M, MiB, G or GiB suffix)";
+        *why = not_size;
         return -1;
     }
     if (v == 0) {
