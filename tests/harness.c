@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -1229,6 +1230,14 @@ void th_rmtree(const char *dir)
     if (dir == NULL || strncmp(dir, "/tmp/ipb-test-", 14) != 0)
         return; /* only ever our own directories */
     nftw(dir, th_rm_one, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+}
+
+void th_scratch_release(char *dir, const char *mnt)
+{
+    if (mnt != NULL && mnt[0] != '\0' && umount2(mnt, MNT_DETACH) != 0)
+        fprintf(stderr, "umount %s: %s\n", mnt, strerror(errno));
+    th_rmtree(dir);
+    free(dir);
 }
 
 static int th_not_dots(const struct dirent *e)

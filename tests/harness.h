@@ -178,6 +178,9 @@ int th_u64(const char *s, uint64_t *out);
 char *th_mkdtemp(const char *tag);
 /* rm -rf that does not follow symlinks and does not cross mounts. */
 void th_rmtree(const char *dir);
+/* The end of a test's scratch directory: detach the file system the test mounted in it (mnt,
+ * or NULL / "" for none), remove the tree and free the malloc'd path. */
+void th_scratch_release(char *dir, const char *mnt);
 /* Names in dir (excluding . and ..), sorted, joined by ' ' (malloc'd); count in *n. */
 char *th_listdir(const char *dir, int *n);
 /* Whole file content (malloc'd, NUL-terminated) or NULL. */

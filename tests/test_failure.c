@@ -45,11 +45,8 @@ static int teardown(void **state)
 {
     struct ctx *c = *state;
     th_abandon(c->proc);
-    if (c->mnt[0] != '\0' && umount2(c->mnt, MNT_DETACH) != 0)
-        fprintf(stderr, "umount %s: %s\n", c->mnt, strerror(errno));
     th_result_free(&c->r);
-    th_rmtree(c->dir);
-    free(c->dir);
+    th_scratch_release(c->dir, c->mnt);
     free(c);
     return 0;
 }

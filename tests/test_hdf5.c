@@ -440,11 +440,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct ctx *c = *state;
-    if (c->ro[0] != '\0' && umount2(c->ro, MNT_DETACH) != 0)
-        fprintf(stderr, "umount %s: %s\n", c->ro, strerror(errno));
     th_result_free(&c->r);
-    th_rmtree(c->dir);
-    free(c->dir);
+    th_scratch_release(c->dir, c->ro);
     free(c);
     return 0;
 }

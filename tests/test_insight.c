@@ -58,8 +58,7 @@ static int teardown(void **state)
     struct ctx *c = *state;
     th_result_free(&c->r);
     th_dat_free(&c->d);
-    th_rmtree(c->dir);
-    free(c->dir);
+    th_scratch_release(c->dir, NULL);
     free(c);
     return 0;
 }
