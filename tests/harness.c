@@ -191,12 +191,21 @@ const char *th_mpi_flavour(void)
 #endif
 }
 
-static void th_launcher(struct th_argv *a, unsigned np, int each_rank)
+static void th_launcher_of(struct th_argv *a, const char *mpiexec, const char *flavour, unsigned np,
+                           int each_rank)
 {
     th_argv_init(a);
     a->np = np;
-    th_argv_add(a, th_mpiexec());
-    if (strcmp(th_mpi_flavour(), "mpich") == 0) {
+    th_argv_add(a, mpiexec);
+    if (strcmp(flavour, "mpich") == 0) {
+        /* Hydra (MPICH's mpiexec) runs more ranks than cores without being asked; its
+         * binding option has one dash. Its counterpart of orte_abort_on_non_zero_status 0 is
+         * -disable-auto-cleanup: without it, the first rank to exit non-zero gets the others
+         * killed, which would hide a rank hanging in a barrier. */
+        th_argv_add(a, "-bind-to");
+        th_argv_add(a, "none");
+        if (each_rank)
+            th_argv_add(a, "-disable-auto-cleanup");
         th_argv_add(a, "-n");
     } else {
         /* 3 ranks on a 2-core machine: Open MPI refuses without --oversubscribe, and binding
@@ -214,9 +223,20 @@ static void th_launcher(struct th_argv *a, unsigned np, int each_rank)
     th_argv_addf(a, "%u", np);
 }
 
+static void th_launcher(struct th_argv *a, unsigned np, int each_rank)
+{
+    th_launcher_of(a, th_mpiexec(), th_mpi_flavour(), np, each_rank);
+}
+
 void th_mpirun(struct th_argv *a, unsigned np)
 {
     th_launcher(a, np, 0);
+    th_argv_add(a, th_bin());
+}
+
+void th_mpirun_as(struct th_argv *a, const char *mpiexec, const char *flavour, unsigned np)
+{
+    th_launcher_of(a, mpiexec, flavour, np, 0);
     th_argv_add(a, th_bin());
 }
 
@@ -292,22 +312,24 @@ static int th_install_fault(const char *spec)
         f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, deny);
         f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
     } else if (strcmp(what, "create") == 0) {
-        /* open/openat with O_EXCL: how the data files are created (O_CREAT|O_EXCL) */
+        /* open/openat write-only with O_EXCL: how the data files are created
+         * (O_WRONLY|O_CREAT|O_EXCL). Not O_EXCL alone: MPICH's UCX creates its shared-memory
+         * segments with shm_open(O_RDWR|O_CREAT|O_EXCL) in MPI_Init, which must not fail. */
+        const unsigned mask = O_ACCMODE | O_EXCL, want = O_WRONLY | O_EXCL;
         f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, nr_off);
         f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_openat, 0, 2);
         f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, arg2);
-        f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, O_EXCL, 4, 5);
-        f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, nr_off); /* reload */
+        f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JA, 2, 0, 0); /* to the AND */
 #ifdef __NR_open
-        f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_open, 0, 3);
+        f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_open, 0, 4);
         f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, arg1);
-        f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, O_EXCL, 0, 1);
 #else
         (void)arg1;
-        f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JA, 1, 0, 0);
-        f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JA, 1, 0, 0);
-        f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JA, 1, 0, 0);
+        f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JA, 4, 0, 0); /* to allow */
+        f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JA, 0, 0, 0);
 #endif
+        f[n++] = (struct sock_filter)BPF_STMT(BPF_ALU | BPF_AND | BPF_K, mask);
+        f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, want, 0, 1);
         f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, deny);
         f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
     } else {

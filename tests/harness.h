@@ -59,13 +59,18 @@ void th_mpirun_each_rank(struct th_argv *a, unsigned np);
 /* The same, with a fault injected by a seccomp filter that the wrapper installs before it
  * execs the program (inherited by its threads and children): "SYSCALL:ERRNO" in every rank, or
  * "SYSCALL:ERRNO@RANK" in one. SYSCALL is io_uring_setup, fsync (fsync and fdatasync) or create
- * (open/openat with O_EXCL: the data files); ERRNO is EPERM, EIO, ENOSPC or EDQUOT. Nothing in
- * the program is changed or told. I/O submitted through io_uring bypasses the filter. */
+ * (open/openat write-only with O_EXCL: the data files, not MPI's read-write shared-memory
+ * segments); ERRNO is EPERM, EIO, ENOSPC or EDQUOT. Nothing in the program is changed or told.
+ * I/O submitted through io_uring bypasses the filter. */
 void th_mpirun_each_rank_fault(struct th_argv *a, unsigned np, const char *fault);
 
 #define TH_DENY_IO_URING 1u /* io_uring_setup fails with EPERM in every rank */
 void th_mpirun_each_rank_opts(struct th_argv *a, unsigned np, unsigned flags);
 int th_can_deny_io_uring(void); /* 0 if this build cannot (no __NR_io_uring_setup) */
+
+/* th_mpirun with another launcher, given with its MPI flavour ("openmpi" or "mpich"), which
+ * decides its flags: how a program is started by the launcher of a different MPI library. */
+void th_mpirun_as(struct th_argv *a, const char *mpiexec, const char *flavour, unsigned np);
 
 /* Call first in main(). In a rank wrapper it runs the program and exits. Otherwise it applies
  * $IPB_TEST_FILTER (a cmocka test-name pattern, '*' and '?' wildcards) and returns. */
