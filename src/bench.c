@@ -14,6 +14,7 @@
 #include "config.h"
 #include "dat_writer.h"
 #include "h5_writer.h"
+#include "launch_check.h"
 #include "preflight.h"
 #include "progress.h"
 #include "record.h"
@@ -76,6 +77,8 @@ int ipb_bench_check(struct ipb_bench *b, int mpi_thread_level)
 {
     MPI_Comm_rank(MPI_COMM_WORLD, &b->rank);
     MPI_Comm_size(MPI_COMM_WORLD, &b->nranks);
+    if (ipb_launch_check(b->nranks, IPB_MPI_FLAVOUR, b->errmsg, sizeof(b->errmsg)) != IPB_OK)
+        b->status = IPB_EBADINPUT; /* a foreign launcher's singletons: refused first */
     b->mpi_thread_level = mpi_thread_level;
     b->run.rank = (unsigned)b->rank;
 
