@@ -36,6 +36,8 @@
 #   --launcher-args WORDS  IPB_LAUNCHER_ARGS    extra launcher words (split on spaces)
 #   --bind B               IPB_BIND             mpirun --bind-to (none), srun --cpu-bind (site
 #                                               default), PBS --cpu-bind (depth)
+#                          IPB_SRUN_MPI         srun --mpi plugin: pmix, or pmi2 when the program
+#                                               is linked with MPICH (Cray MPICH: cray_shasta)
 #   --cpus-per-rank N      IPB_CPUS_PER_RANK    srun --cpus-per-task / PBS --depth (default:
 #                                               the node's CPUs / ranks per node)
 #   --node-cpus N          IPB_NODE_CPUS        CPUs of a compute node (default: this node's;
@@ -202,6 +204,14 @@ if [ "$LAUNCHER" = mpirun ] && "$MPIEXEC" --version 2>/dev/null | grep -q -E "Op
     # Open MPI refuses to start as root without these; whoever runs this as root chose to.
     [ "$(id -u)" = 0 ] && export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 fi
+# srun's MPI plugin: pmix for Open MPI (Debian's starts under nothing else), pmi2 for an MPICH
+# build (Debian's MPICH speaks PMI-1/PMI-2 only: under pmix every task would start as a
+# singleton, which the program refuses). IPB_SRUN_MPI overrides (Cray MPICH: cray_shasta).
+SRUN_MPI=${IPB_SRUN_MPI:-}
+if [ -z "$SRUN_MPI" ]; then
+    SRUN_MPI=pmix
+    ldd "$BIN" 2>/dev/null | grep -q 'libmpich\.so' && SRUN_MPI=pmi2
+fi
 read -r -a LAUNCHER_EXTRA <<<"$LAUNCHER_ARGS"
 read -r -a WRAP <<<"$WRAPPER"
 
@@ -230,10 +240,10 @@ launch_words() {
         fi
         ;;
     srun)
-        # --mpi=pmix: how Open MPI programs are launched by Slurm (pmi2 does not work with
-        # Debian's Open MPI). --cpus-per-task gives each rank the CPUs its threads or children
-        # run on; more CPUs than the node has would make srun wait forever, hence --overcommit.
-        LAUNCH+=(--mpi="${IPB_SRUN_MPI:-pmix}" --nodes="$nodes" --ntasks-per-node="$ppn"
+        # --mpi: see SRUN_MPI above. --cpus-per-task gives each rank the CPUs its threads or
+        # children run on; more CPUs than the node has would make srun wait forever, hence
+        # --overcommit.
+        LAUNCH+=(--mpi="$SRUN_MPI" --nodes="$nodes" --ntasks-per-node="$ppn"
             --ntasks="$total" --cpus-per-task="$cpr")
         [ $((ppn * cpr)) -gt "$NODE_CPUS" ] && LAUNCH+=(--overcommit)
         [ -n "$BIND" ] && LAUNCH+=(--cpu-bind="$BIND")

@@ -9,8 +9,12 @@ throw-away cluster that this test starts (tests/slurm-cluster.sh) and stops by i
 - The PBS Pro scripts' dry-run launch lines (mpiexec -n --ppn --depth --cpu-bind --hostfile).
 - Slurm, 4 emulated nodes (one slurmd per node name, each in a UTS namespace named after its
   node): slurm-sweep.sbatch and slurm-scaling.sbatch through sbatch; results checked for rows,
-  the job id (label and HDF5 job_id), node counts and per-rank hosts; and srun --mpi=pmix runs
-  give the same rows as mpirun runs, apart from timing.
+  the job id (label and HDF5 job_id), node counts and per-rank hosts; srun runs give the same
+  rows as mpirun runs, apart from timing; srun with a plugin the MPI library does not speak
+  creates nothing.
+
+Both MPI builds: Open MPI's (srun --mpi=pmix) and MPICH's (srun --mpi=pmi2; IPB_MPI_FLAVOUR=mpich
+from make check says which this is).
 
 Run by `make check` (tests/test_jobscripts.sh, which exports IPB_BIN and IPB_MPIEXEC and stops
 the cluster even if this is killed). By hand, from the build directory:
@@ -50,6 +54,24 @@ def bench():
 
 def mpiexec():
     return os.environ.get("IPB_MPIEXEC") or shutil.which("mpirun") or "mpirun"
+
+
+def mpich():
+    """Is the program built with MPICH (else Open MPI)?"""
+    return os.environ.get("IPB_MPI_FLAVOUR", "openmpi") == "mpich"
+
+
+def mpirun_words(np_):
+    """The launcher's words for np_ ranks on this oversubscribed machine: Open MPI needs
+    --oversubscribe and --bind-to none; MPICH's Hydra oversubscribes and binds nothing unasked."""
+    if mpich():
+        return [mpiexec(), "-n", str(np_)]
+    return [mpiexec(), "--oversubscribe", "--bind-to", "none", "-np", str(np_)]
+
+
+def srun_mpi():
+    """The srun plugin the library speaks: Debian's Open MPI only PMIx, its MPICH only PMI-1/2."""
+    return "pmi2" if mpich() else "pmix"
 
 
 def env(**extra):
@@ -205,8 +227,12 @@ def test_local_sweep_dry_run_and_settings(work):
     assert len(lines) == 2, explain(r)
     for line, method in zip(lines, ("fork", "aio")):
         w = shlex.split(line)
-        assert w[0] == mpiexec() and w[w.index("-np") + 1] == "2"
-        assert w[w.index("--bind-to") + 1] == "none"
+        if mpich():  # Hydra: -n, and no binding unless --bind asks (its default is none)
+            assert w[0] == mpiexec() and w[w.index("-n") + 1] == "2"
+            assert not {"--bind-to", "-bind-to", "--oversubscribe"} & set(w), line
+        else:
+            assert w[0] == mpiexec() and w[w.index("-np") + 1] == "2"
+            assert w[w.index("--bind-to") + 1] == "none"
         prog = w.index(bench())
         opts = w[prog + 1:]
         kv = dict(zip(opts[0::2], opts[1::2]))
@@ -448,18 +474,18 @@ CONFIG = {"version", "ranks", "method", "concurrency", "duration", "KiB buffer_s
 
 
 def test_srun_gives_the_same_rows_as_mpirun(slurm, work):
-    """Each method, 2 ranks x 2 pipelines, once under mpirun and once under srun --mpi=pmix:
-    the same .dat header, the same values in every column that does not depend on timing, the
-    same HDF5 row type, rank and pipeline rows and context attributes; the srun run records
-    its job id."""
+    """Each method, 2 ranks x 2 pipelines, once under mpirun and once under srun (--mpi=pmix
+    for Open MPI, pmi2 for MPICH): the same .dat header, the same values in every column that
+    does not depend on timing, the same HDF5 row type, rank and pipeline rows and context
+    attributes; the srun run records its job id."""
     e = env(**slurm["env"])
     for launcher in ("mpirun", "srun"):
         for method in ("sequential", "openmp", "fork", "aio"):
             c = "1" if method == "sequential" else "2"
             if launcher == "mpirun":
-                cmd = [mpiexec(), "--oversubscribe", "--bind-to", "none", "-np", "2"]
+                cmd = mpirun_words(2)
             else:
-                cmd = ["srun", "--mpi=pmix", "-N", "1", "-n", "2", "--cpus-per-task=2"]
+                cmd = ["srun", f"--mpi={srun_mpi()}", "-N", "1", "-n", "2", "--cpus-per-task=2"]
             cmd += [bench(), "--method", method, "--concurrency", c, *SHORT, "--seed", "7",
                     "--output-file", os.path.join(work, f"d-{launcher}-{method}"),
                     "--dat", os.path.join(work, f"{launcher}.dat"),
@@ -486,3 +512,28 @@ def test_srun_gives_the_same_rows_as_mpirun(slurm, work):
             assert a["attrs"][k] == b["attrs"][k], k
         assert a["attrs"]["job_id"] == "" and a["attrs"]["job_scheduler"] in ("", "none")
         assert re.fullmatch(r"\d+", b["attrs"]["job_id"]) and b["attrs"]["job_scheduler"] == "slurm"
+
+
+def test_srun_with_a_plugin_the_library_does_not_speak_creates_nothing(slurm, work):
+    """srun with the other plugin (pmi2 for Open MPI, pmix for MPICH) cannot make the tasks one
+    job. MPICH then starts each task as a singleton: the program's launch check must refuse with
+    status 2 and say so (srun's task count against a world of 1) before creating anything.
+    Open MPI refuses by itself in MPI_Init. Either way: no row, no file."""
+    e = env(**slurm["env"])
+    wrong = "pmix" if mpich() else "pmi2"
+    cmd = ["srun", f"--mpi={wrong}", "-N", "1", "-n", "2", "--cpus-per-task=2", bench(),
+           "--method", "openmp", "--concurrency", "2", *SHORT, "--keep-files",
+           "--output-file", os.path.join(work, "data"), "--dat", os.path.join(work, "r.dat"),
+           "--hdf5", os.path.join(work, "r.h5")]
+    r = run(cmd, timeout=60, env=e, cwd=work)
+    assert r.stdout == "", "a row was printed" + explain(r)
+    assert os.listdir(work) == [], f"files were created: {os.listdir(work)}" + explain(r)
+    if mpich():
+        assert r.returncode == 2, explain(r)
+        lines = [l for l in r.stderr.splitlines() if l.startswith("io-pipeline-bench: ")]
+        assert 1 <= len(lines) <= 2, explain(r)
+        for l in lines:
+            assert "launched as one of 2 tasks by srun (SLURM_STEP_NUM_TASKS=2)" in l, explain(r)
+            assert "MPI_COMM_WORLD has 1 rank" in l and "srun --mpi=pmi2" in l, explain(r)
+    else:
+        assert r.returncode != 0, explain(r)
