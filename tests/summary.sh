@@ -7,7 +7,7 @@ passed=0 failed=0
 for log in tests/test_*.log; do
     [ -f "$log" ] || continue
     echo "--- $log"
-    grep -E '^\[  (PASSED|FAILED|SKIPPED)  \]|^\[==========\]' "$log" | tail -n 4
+    grep -E '^\[  (PASSED|FAILED|SKIPPED) +\]|^\[==========\]' "$log" | tail -n 4
     p=$(grep -Eo '^\[  PASSED  \] [0-9]+' "$log" | awk '{s+=$4} END {print s+0}')
     f=$(grep -Eo '^\[  FAILED  \] [0-9]+ test' "$log" | awk '{s+=$4} END {print s+0}')
     # A program that crashed or hung prints no cmocka FAILED line: count it from automake's
