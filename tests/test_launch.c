@@ -359,7 +359,8 @@ int main(int argc, char **argv)
     th_init(argc, argv);
     static char foreign_name[128];
     snprintf(foreign_name, sizeof foreign_name,
-             "the %s build under %s -n 2 is refused (exit 2, nothing created)", th_mpi_flavour(),
+             "the %s build under %s, 2 processes: refused (exit 2, nothing created)",
+             th_mpi_flavour(),
              strcmp(th_mpi_flavour(), "mpich") == 0 ? "Open MPI's mpirun" : "MPICH's mpiexec");
     const struct CMUnitTest tests[] = {
         {"-np 3: one row of 3 ranks, numbered 0 1 2 in the HDF5 rows and the data files",
