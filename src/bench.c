@@ -16,6 +16,7 @@
 #include "h5_writer.h"
 #include "interrupt.h"
 #include "janitor.h"
+#include "memcheck.h"
 #include "preflight.h"
 #include "progress.h"
 #include "record.h"
@@ -137,6 +138,15 @@ int ipb_bench_check(struct ipb_bench *b, int mpi_thread_level)
         say(b, b->errmsg);
         abandon(b);
         return rc;
+    }
+    /* Memory for the buffers, against what each node can give (memcheck.h): collective. */
+    if (!b->opts.import_path[0]) {
+        rc = ipb_mem_check(&b->opts, b->errmsg, sizeof(b->errmsg));
+        if (rc != IPB_OK) {
+            say(b, b->errmsg);
+            abandon(b);
+            return rc;
+        }
     }
     /* Again after MPI_Init, which may have installed handlers of its own for these signals. */
     ipb_interrupt_install();
