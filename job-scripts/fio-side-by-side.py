@@ -1,8 +1,10 @@
 #!/usr/bin/python3
 """Every io-pipeline-bench method beside fio on the same pattern, in one sweep, into one file.
 
-For each receive delay D and job count N (one node, one rank), this runs fio with N jobs and,
-right after, io-pipeline-bench with N pipelines per method, on the same directory:
+For each receive delay D and job count N (one node, one rank), this runs fio with N jobs and
+io-pipeline-bench with N pipelines per method, one after the other, on the same directory;
+with --rounds R it does so R times, reversing the order every other round (fio first, then
+fio last), and each method's ratio to fio is taken against the fio run of its own round:
 
     fio                              io-pipeline-bench
     --numjobs=N  --iodepth=1         --concurrency N (one rank)
@@ -215,7 +217,12 @@ def main():
     ap.add_argument("--label", default="fio-side-by-side")
     ap.add_argument("--bin", default=os.path.join(TOP, "src", "io-pipeline-bench"))
     ap.add_argument("--mpirun", default="mpirun")
+    ap.add_argument("--rounds", type=int, default=1,
+                    help="repeat each configuration R times, order reversed every other round, "
+                         "ratios paired by round (default 1)")
     args = ap.parse_args()
+    if args.rounds < 1:
+        ap.error("--rounds must be at least 1")
     args.buffer_bytes = parse_size(args.buffer_size)
     os.makedirs(args.dir, exist_ok=True)
     for p in ("dat", "hdf5"):
@@ -227,38 +234,71 @@ def main():
 
     engines = [e for e in args.fio_engines.split(",") if e]
     methods = [m for m in args.methods.split(",") if m]
-    results = []  # (delay, n, name, result)
+    results = []  # (delay, n, round, name, result)
     for delay in [float(x) for x in args.recv_delay.split(",")]:
         for n in [int(x) for x in args.concurrency.split(",")]:
-            for e in engines:
-                r = run_fio(args, e, n, delay)
-                results.append((delay, n, f"fio-{e}", r))
-                print(f"recv {delay:g} N {n:3d} fio-{e:10s} {r['mib_s']:9.2f} MiB/s  "
-                      f"fsync p99 {ms(r['fsync_p99'])} ms", file=sys.stderr, flush=True)
-            for m in methods:
-                if m == "sequential" and n != 1:
-                    continue
-                r = run_bench(args, m, n, delay)
-                results.append((delay, n, m, r))
-                print(f"recv {delay:g} N {n:3d} {m:14s} {r['mib_s']:9.2f} MiB/s  "
-                      f"fsync p99 {ms(r['fsync_p99'])} ms", file=sys.stderr, flush=True)
+            group = [("fio", e) for e in engines] + \
+                    [("bench", m) for m in methods if not (m == "sequential" and n != 1)]
+            for rnd in range(args.rounds):
+                # ABBA: odd rounds run the group backwards, so neither fio nor any method
+                # always runs first (on a file system still busy with the last deletes).
+                for kind, what in (group if rnd % 2 == 0 else group[::-1]):
+                    if kind == "fio":
+                        name, r = f"fio-{what}", run_fio(args, what, n, delay)
+                    else:
+                        name, r = what, run_bench(args, what, n, delay)
+                    results.append((delay, n, rnd, name, r))
+                    print(f"recv {delay:g} N {n:3d} round {rnd} {name:14s} {r['mib_s']:9.2f} "
+                          f"MiB/s  fsync p99 {ms(r['fsync_p99'])} ms", file=sys.stderr,
+                          flush=True)
+    print_table(args, results)
 
-    fio_at = {(d, n, name): r for d, n, name, r in results if name.startswith("fio-")}
+
+def mean(xs):
+    return sum(xs) / len(xs) if xs else float("nan")
+
+
+def print_table(args, results):
+    """One line per (delay, N, method): means over the rounds, and the ratio to fio with the
+    same engine taken round by round (each method against the fio run of its own round)."""
+    fio_at = {(d, n, rnd, name): r for d, n, rnd, name, r in results if name.startswith("fio-")}
+    keys = []
+    for d, n, _, name, _ in results:
+        if (d, n, name) not in keys:
+            keys.append((d, n, name))
     print(f"Buffer {args.buffer_bytes // 1024} KiB, --sync {args.sync}, compute sparsity "
-          f"{args.compute_sparsity}, {args.duration:g} s per run, one node, one rank.\n")
-    print("| recv delay (s) | N | method | MiB/s | deadline MiB/s | vs fio same engine | "
-          "fsync p50 (ms) | fsync p99 (ms) | fio fsync p99 (ms) |")
+          f"{args.compute_sparsity}, {args.duration:g} s per run, one node, one rank, "
+          f"{args.rounds} round(s) per configuration (order alternated between rounds); "
+          "MiB/s and latencies are means over the rounds.\n")
+    print("| recv delay (s) | N | method | MiB/s | deadline MiB/s | vs fio same engine "
+          "(mean [min-max] of paired rounds) | fsync p50 (ms) | fsync p99 (ms) | "
+          "fio fsync p99 (ms) |")
     print("|---|---|---|---|---|---|---|---|---|")
-    for d, n, name, r in results:
-        ref = fio_at.get((d, n, "fio-" + SAME_ENGINE.get(name, "")))
-        if ref is None and not name.startswith("fio-"):
-            ref = fio_at.get((d, n, "fio-psync"))
-        ratio = f"{r['mib_s'] / ref['mib_s']:.2f}" if ref and ref["mib_s"] > 0 else "-"
-        print(f"| {d:g} | {n} | {name} | {r['mib_s']:.1f} | {r['deadline_mib_s']:.1f} | "
-              f"{ratio if not name.startswith('fio-') else '1 (reference)'} | "
-              f"{ms(r['fsync_p50'])} | {ms(r['fsync_p99'])} | "
-              f"{ms(ref['fsync_p99']) if ref else '-'} |")
-
+    for d, n, name in keys:
+        runs = [(rnd, r) for dd, nn, rnd, nm, r in results if (dd, nn, nm) == (d, n, name)]
+        ratios, refs = [], []
+        for rnd, r in runs:
+            ref = fio_at.get((d, n, rnd, "fio-" + SAME_ENGINE.get(name, "")))
+            if ref is None:
+                ref = fio_at.get((d, n, rnd, "fio-psync"))
+            if ref is not None:
+                refs.append(ref)
+                if ref["mib_s"] > 0:
+                    ratios.append(r["mib_s"] / ref["mib_s"])
+        if name.startswith("fio-"):
+            ratio = "1 (reference)"
+        elif not ratios:
+            ratio = "-"
+        elif len(ratios) == 1:
+            ratio = f"{ratios[0]:.2f}"
+        else:
+            ratio = f"{mean(ratios):.2f} [{min(ratios):.2f}-{max(ratios):.2f}]"
+        col = lambda key, rs: mean([r[key] for r in rs])
+        rs = [r for _, r in runs]
+        print(f"| {d:g} | {n} | {name} | {col('mib_s', rs):.1f} | "
+              f"{col('deadline_mib_s', rs):.1f} | {ratio} | {ms(col('fsync_p50', rs))} | "
+              f"{ms(col('fsync_p99', rs))} | "
+              f"{ms(col('fsync_p99', refs)) if refs and not name.startswith('fio-') else '-'} |")
 
 if __name__ == "__main__":
     main()

@@ -7,8 +7,8 @@
 #include <mpi.h>
 #include <stddef.h>
 
-/* Collective over comm. Returns the largest status of all ranks (IPB_OK < IPB_ERUN <
- * IPB_EBADINPUT). When it is not IPB_OK, out receives the message of the lowest-numbered rank
+/* Collective over comm. Returns the most severe status of all ranks (IPB_OK <
+ * IPB_EINTERRUPTED < IPB_ERUN < IPB_EBADINPUT, ipb_status_severity()). When it is not IPB_OK, out receives the message of the lowest-numbered rank
  * with that status, on every rank. msg may be NULL when status is IPB_OK. */
 int ipb_agree(MPI_Comm comm, int status, const char *msg, char *out, size_t outlen);
 

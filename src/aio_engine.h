@@ -68,10 +68,13 @@ struct ipb_aio_ops {
      * called before the caller spends CPU time on a compute stage, so I/O proceeds meanwhile. */
     void (*flush)(struct ipb_aio_ctx *ctx);
 
-    /* Flush, then block until at least one completion; store up to max (max >= 2) events in ev.
-     * Returns the number stored (>= 1) or -errno on an engine failure (-EDEADLK if nothing is in
-     * flight, which would otherwise block forever). Signals (EINTR) are absorbed. */
-    int (*wait)(struct ipb_aio_ctx *ctx, struct ipb_aio_event *ev, unsigned max);
+    /* Flush, then block until at least one completion, but not much longer than max_wait_s;
+     * store up to max (max >= 2) events in ev. Returns the number stored, 0 when max_wait_s
+     * passed or a stop signal (interrupt.h) arrived with nothing completed (so the caller can
+     * look at its stop conditions), or -errno on an engine failure (-EDEADLK if nothing is in
+     * flight, which would otherwise block forever). Other signals (EINTR) are absorbed. */
+    int (*wait)(struct ipb_aio_ctx *ctx, struct ipb_aio_event *ev, unsigned max,
+                double max_wait_s);
 
     /* Wait for anything still in flight, then release everything. Returns 0, or -1 if some
      * operation could not be waited for: its buffer must then not be freed. NULL-safe. */

@@ -30,6 +30,7 @@
 
 #include "aio_engine.h"
 #include "clock.h"
+#include "interrupt.h"
 
 /* How long to wait before retrying a submission that glibc refused with EAGAIN while nothing of
  * ours is in flight to wake us earlier. */
@@ -184,8 +185,10 @@ static void put(struct ipb_aio_event *ev, unsigned *nev, unsigned i, enum ipb_ai
     (*nev)++;
 }
 
-static int posix_wait(struct ipb_aio_ctx *c, struct ipb_aio_event *ev, unsigned max)
+static int posix_wait(struct ipb_aio_ctx *c, struct ipb_aio_event *ev, unsigned max,
+                      double max_wait_s)
 {
+    const double wait_end = ipb_now() + max_wait_s;
     for (;;) {
         unsigned nev = 0, nlist = 0;
         bool deferred = false, pending = false;
@@ -259,8 +262,12 @@ static int posix_wait(struct ipb_aio_ctx *c, struct ipb_aio_event *ev, unsigned 
             return (int)nev;
         if (!pending)
             return -EDEADLK;
+        if (ipb_interrupt_signal() || now >= wait_end)
+            return 0;
 
         double timeout = next - now;
+        if (wait_end < next)
+            timeout = wait_end - now;
         if (deferred && !(timeout < RETRY_S))
             timeout = RETRY_S;
         if (nlist == 0) {

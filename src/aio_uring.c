@@ -17,6 +17,8 @@
 #include <string.h>
 
 #include "aio_engine.h"
+#include "clock.h"
+#include "interrupt.h"
 
 /* user_data = pipeline << 2 | kind. Kind 3 marks the engine's own requests (timeout removal),
  * whose completions the caller never sees. */
@@ -223,15 +225,24 @@ static void uring_flush(struct ipb_aio_ctx *c)
     (void)submit_all(c);
 }
 
-static int uring_wait(struct ipb_aio_ctx *c, struct ipb_aio_event *ev, unsigned max)
+static int uring_wait(struct ipb_aio_ctx *c, struct ipb_aio_event *ev, unsigned max,
+                      double max_wait_s)
 {
+    const double wait_end = ipb_now() + max_wait_s;
     for (;;) {
         if (c->outstanding == 0)
             return -EDEADLK;
-        /* One system call submits what is queued and sleeps until a completion arrives. If it
-         * submitted anything, the kernel reports the count even when a signal cut the wait
-         * short, so 0 completions after a non-negative return is normal: peek and loop. */
-        int r = io_uring_submit_and_wait(&c->ring, 1);
+        double left = wait_end - ipb_now();
+        if (left < 0)
+            left = 0;
+        struct __kernel_timespec ts = {.tv_sec = (long long)left,
+                                       .tv_nsec = (long long)((left - (double)(long long)left) * 1e9)};
+        /* One system call submits what is queued and sleeps until a completion arrives or the
+         * timeout (-ETIME). If it submitted anything, the kernel reports the count even when a
+         * signal cut the wait short, so 0 completions after a non-negative return is normal:
+         * peek and loop. */
+        struct io_uring_cqe *first = NULL;
+        int r = io_uring_submit_and_wait_timeout(&c->ring, &first, 1, &ts, NULL);
         if (r < 0 && r != -EINTR && r != -EAGAIN && r != -EBUSY && r != -ETIME)
             return r;
         unsigned want = max < c->cq_batch ? max : c->cq_batch;
@@ -259,6 +270,8 @@ static int uring_wait(struct ipb_aio_ctx *c, struct ipb_aio_event *ev, unsigned 
         c->outstanding -= got;
         if (nev > 0)
             return (int)nev;
+        if (ipb_interrupt_signal() || ipb_now() >= wait_end)
+            return 0;
         if (r < 0 && got == 0 && r != -EINTR && r != -ETIME) {
             /* -EAGAIN/-EBUSY with nothing to reap: the kernel is short of resources. Do not
              * spin: wait for a completion without submitting. */

@@ -14,7 +14,10 @@
 #include "config.h"
 #include "dat_writer.h"
 #include "h5_writer.h"
+#include "interrupt.h"
+#include "janitor.h"
 #include "launch_check.h"
+#include "memcheck.h"
 #include "preflight.h"
 #include "progress.h"
 #include "record.h"
@@ -33,6 +36,8 @@ static void say(const struct ipb_bench *b, const char *msg)
 void ipb_bench_init(struct ipb_bench *b, int argc, char **argv)
 {
     memset(b, 0, sizeof(*b));
+    /* Before prelaunch: the fork children inherit the handler. */
+    ipb_interrupt_install();
     b->argc = argc;
     b->argv = argv;
     b->progress_comm = MPI_COMM_NULL;
@@ -40,6 +45,14 @@ void ipb_bench_init(struct ipb_bench *b, int argc, char **argv)
     b->status = ipb_options_parse(argc, argv, &b->opts, b->errmsg, sizeof(b->errmsg));
     if (b->status != IPB_OK || b->opts.help || b->opts.version || b->opts.import_path[0])
         return;
+
+    /* Before prelaunch, so the fork children do not hold its pipe's read end; see janitor.h.
+     * Without it the run still works: only a killed rank's files would stay behind. */
+    if (ipb_janitor_start(&b->opts, b->warning, sizeof(b->warning)) != 0) {
+        size_t len = strlen(b->warning);
+        snprintf(b->warning + len, sizeof(b->warning) - len,
+                 " (a rank killed outright would leave its data files behind)");
+    }
 
     struct ipb_run *r = &b->run;
     r->opts = &b->opts;
@@ -81,6 +94,9 @@ int ipb_bench_check(struct ipb_bench *b, int mpi_thread_level)
         b->status = IPB_EBADINPUT; /* a foreign launcher's singletons: refused first */
     b->mpi_thread_level = mpi_thread_level;
     b->run.rank = (unsigned)b->rank;
+    ipb_janitor_set_rank((unsigned)b->rank);
+    if (b->warning[0])
+        say(b, b->warning);
 
     /* Parsing gave the same verdict on every rank (same argv); agreeing anyway also covers a
      * prelaunch that failed on one rank only. */
@@ -126,6 +142,26 @@ int ipb_bench_check(struct ipb_bench *b, int mpi_thread_level)
         abandon(b);
         return rc;
     }
+    /* Memory for the buffers, against what each node can give (memcheck.h): collective. */
+    if (!b->opts.import_path[0]) {
+        rc = ipb_mem_check(&b->opts, b->errmsg, sizeof(b->errmsg));
+        if (rc != IPB_OK) {
+            say(b, b->errmsg);
+            abandon(b);
+            return rc;
+        }
+    }
+    /* Again after MPI_Init, which may have installed handlers of its own for these signals. */
+    ipb_interrupt_install();
+    if (!b->opts.import_path[0]) {
+        if (ipb_stop_notice_init(&b->notice) != 0) {
+            snprintf(b->errmsg, sizeof(b->errmsg), "out of memory setting up the stop notice");
+            say(b, b->errmsg);
+            abandon(b);
+            return IPB_ERUN;
+        }
+        b->notice_ready = true;
+    }
     /* --progress across ranks needs its own communicator, so the helpers' collectives can never
      * match the main threads' (same condition on every rank: same argv, same MPI). */
     if (b->opts.progress_s > 0.0 && b->nranks > 1 && mpi_thread_level >= MPI_THREAD_MULTIPLE)
@@ -139,6 +175,21 @@ static int bench_gate(struct ipb_run *run, int local_status, const char *msg)
 {
     struct ipb_bench *b = run->gate_arg;
     b->gate_called = true;
+    /* Every data file of the run exists by now (set-up creates them): tell the janitor. */
+    const struct ipb_pipeline_stats *st = run->live ? run->live : run->stats;
+    for (unsigned i = 0; i < run->npipelines; i++)
+        ipb_janitor_mark(i, st[i].created != 0);
+    char why[IPB_ERRMSG_LEN];
+    int sig = ipb_interrupt_signal();
+    if (local_status == IPB_OK && sig != 0) {
+        /* Stopped before the timed phase (during set-up, or between repetitions): nothing of
+         * this run was measured, so there is nothing to record. */
+        snprintf(why, sizeof(why), "rank %d: interrupted by %s before the timed phase of %s: "
+                 "nothing measured, no row written", b->rank, ipb_interrupt_name(sig),
+                 b->warming ? "the warmup" : "this run");
+        local_status = IPB_EINTERRUPTED;
+        msg = why;
+    }
     int rc = ipb_agree(MPI_COMM_WORLD, local_status, msg, b->errmsg, sizeof(b->errmsg));
     b->gate_status = rc;
     if (rc != IPB_OK)
@@ -161,22 +212,53 @@ static int bench_gate(struct ipb_run *run, int local_status, const char *msg)
     return IPB_OK;
 }
 
+static void remove_data_files(struct ipb_bench *b);
+
+/* The method's should_stop: a stop signal here, or another rank's stop notice. */
+static int bench_should_stop(struct ipb_run *run)
+{
+    struct ipb_bench *b = run->gate_arg;
+    return ipb_interrupt_signal() != 0 || ipb_stop_notice_test(&b->notice);
+}
+
 int ipb_bench_run(struct ipb_bench *b)
 {
     struct ipb_run *r = &b->run;
     r->gate = bench_gate;
     r->gate_arg = b;
+    r->should_stop = bench_should_stop;
+    r->worker_signal = 0;
     r->errmsg[0] = '\0';
     r->live = NULL;
     b->gate_called = false;
     b->gate_status = IPB_OK;
+    ipb_stop_notice_arm(&b->notice);
     int rc = b->opts.method->run(r);
     /* run() ends whatever prelaunch started, unless it keeps it for the next repetition (fork
      * keeps its children); then finish() releases it. */
     b->prelaunched = r->method_state != NULL;
     ipb_progress_stop(b->progress);
     b->progress = NULL;
+    b->stop_signal = ipb_interrupt_signal() ? ipb_interrupt_signal() : r->worker_signal;
+    /* A stop signal: remove this rank's files before any collective. If the signal came from
+     * mpirun because another rank died, the collectives below never complete (mpirun sends
+     * SIGKILL a second later), and the files must not be left behind. */
+    if (b->stop_signal != 0)
+        remove_data_files(b);
 
+    if (b->gate_called && b->gate_status == IPB_OK) {
+        if (rc == IPB_OK && b->stop_signal != 0) {
+            snprintf(r->errmsg, sizeof(r->errmsg),
+                     "rank %d: interrupted by %s: the pipelines stopped at their next stage; %s",
+                     b->rank, ipb_interrupt_name(b->stop_signal),
+                     b->warming ? "it was the untimed warmup: nothing recorded"
+                                : "the run is recorded as interrupted, its data files removed");
+            rc = IPB_EINTERRUPTED;
+        }
+        /* Stopped early (failure or signal): the other ranks stop now, not at --duration. */
+        if (rc != IPB_OK)
+            ipb_stop_notice_send(&b->notice);
+    }
     if (!b->gate_called) {
         /* A method that returned before its gate still has to meet the other ranks there. */
         if (rc == IPB_OK) {
@@ -185,10 +267,13 @@ int ipb_bench_run(struct ipb_bench *b)
                      b->rank, b->opts.method->name);
         }
         rc = bench_gate(r, rc, r->errmsg);
+        ipb_stop_notice_settle(&b->notice);
     } else if (b->gate_status == IPB_OK) {
         /* Every rank passed the gate: agree on how the timed phase ended. */
+        ipb_stop_notice_settle(&b->notice);
         rc = ipb_agree(MPI_COMM_WORLD, rc, r->errmsg, b->errmsg, sizeof(b->errmsg));
     } else {
+        ipb_stop_notice_settle(&b->notice);
         rc = b->gate_status; /* already agreed at the gate, with its message */
     }
     if (rc != IPB_OK)
@@ -266,6 +351,7 @@ int ipb_bench_report(struct ipb_bench *b)
     int hostlen = 0;
     MPI_Get_processor_name(host, &hostlen);
     ipb_rank_row_fill(&mine, (unsigned)b->rank, host, b->run.stats, b->run.npipelines);
+    mine.stop_signal = (uint64_t)b->stop_signal;
 
     int local = IPB_OK;
     char err[IPB_ERRMSG_LEN] = "";
@@ -352,6 +438,7 @@ static void remove_data_files(struct ipb_bench *b)
             fprintf(stderr, PROG ": rank %d: cannot remove %s: %s\n", b->rank, path,
                     strerror(errno));
         r->stats[i].created = 0;
+        ipb_janitor_mark(i, false);
     }
 }
 
@@ -474,8 +561,18 @@ int ipb_bench_series(struct ipb_bench *b)
     for (unsigned rep = 0; rep < n && rc == IPB_OK; rep++) {
         b->repetition = rep;
         rc = ipb_bench_run(b);
-        if (rc == IPB_OK)
+        if (rc == IPB_EINTERRUPTED && b->gate_called && b->gate_status == IPB_OK) {
+            /* Cut by a signal in the timed phase: the files are gone (ipb_bench_run removed
+             * this rank's first: mpirun sends SIGKILL about a second after SIGTERM, Slurm after
+             * KillWait); now the row of what was measured, marked interrupted. The series ends
+             * here; the exit status says so (3). */
+            remove_data_files(b);
+            int rep_rc = ipb_bench_report(b);
+            if (rep_rc != IPB_OK)
+                rc = rep_rc;
+        } else if (rc == IPB_OK) {
             rc = ipb_bench_report(b);
+        }
         if (rc == IPB_OK && rep + 1 < n)
             next_run(b);
     }
@@ -492,6 +589,8 @@ void ipb_bench_finish(struct ipb_bench *b, int status)
     bool remove = status != IPB_OK || !b->opts.keep_files;
     if (remove)
         remove_data_files(b);
+    for (unsigned i = 0; i < r->npipelines; i++)
+        ipb_janitor_mark(i, false); /* removed, or kept on purpose (--keep-files) */
     free(r->stats);
     r->stats = NULL;
     free(b->rep_drain);
@@ -500,4 +599,7 @@ void ipb_bench_finish(struct ipb_bench *b, int status)
     b->rep_drain = b->rep_deadline = b->rep_fsync_p99 = NULL;
     if (b->progress_comm != MPI_COMM_NULL)
         MPI_Comm_free(&b->progress_comm);
+    if (b->notice_ready)
+        ipb_stop_notice_free(&b->notice);
+    b->notice_ready = false;
 }

@@ -10,6 +10,7 @@
 #include "ipb_status.h"
 #include "method.h"
 #include "options.h"
+#include "stop_notice.h"
 
 struct ipb_bench {
     int argc;
@@ -25,6 +26,7 @@ struct ipb_bench {
     int rank, nranks;
     char timestamp[40]; /* start of the timed phase, ISO-8601 UTC (rank 0) */
     char errmsg[IPB_ERRMSG_LEN];
+    char warning[IPB_ERRMSG_LEN / 2]; /* said by rank 0 after MPI_Init; the run goes on */
 
     /* Repetitions (--repetitions, --warmup). */
     unsigned repetition;  /* the run in progress, 0-based */
@@ -33,6 +35,11 @@ struct ipb_bench {
     double *rep_drain;    /* rank 0: per repetition, for the summary line */
     double *rep_deadline;
     double *rep_fsync_p99;
+
+    /* Stopping early (interrupt.h, stop_notice.h). */
+    struct ipb_stop_notice notice; /* tells the other ranks when this one stops early */
+    bool notice_ready;             /* notice initialised (collective) */
+    int stop_signal;               /* the stop signal this rank (or a child) caught in the run */
 
     /* --progress */
     MPI_Comm progress_comm; /* duplicate of MPI_COMM_WORLD, or MPI_COMM_NULL (rank-0-local) */

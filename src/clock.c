@@ -4,6 +4,8 @@
 #include <math.h>
 #include <sys/prctl.h>
 
+#include "interrupt.h"
+
 void ipb_sleep_until(double deadline)
 {
     struct timespec ts;
@@ -14,7 +16,9 @@ void ipb_sleep_until(double deadline)
         ts.tv_sec++;
         ts.tv_nsec -= 1000000000L;
     }
-    while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
+    /* A stop signal ends the sleep early (interrupt.h); any other signal resumes it. */
+    while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR &&
+           !ipb_interrupt_signal())
         ;
 }
 

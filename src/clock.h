@@ -13,7 +13,7 @@ static inline double ipb_now(void)
 }
 
 /* Sleep until ipb_now() >= deadline; resumes after signals (absolute deadline, so EINTR
- * cannot stretch the sleep). */
+ * cannot stretch the sleep), except a stop signal (interrupt.h), which ends it early. */
 void ipb_sleep_until(double deadline);
 
 /* Timer slack of the calling thread down to 1 ns. Linux lets a sleep overrun by the thread's

@@ -646,6 +646,17 @@ int ipb_h5_preflight(const char *path, char *err, size_t errlen)
             snprintf(err, errlen, "--hdf5 '%s': not writable: %s", path, strerror(errno));
             return IPB_EBADINPUT;
         }
+        /* An append replaces the file by a copy (crash safety, see ipb_h5_append). A copy made
+         * by someone else would silently become theirs; only root can give it back its owner,
+         * so anyone else is refused rather than taking a colleague's file. */
+        if (st.st_uid != geteuid() && geteuid() != 0) {
+            snprintf(err, errlen,
+                     "--hdf5 '%s': owned by uid %u, not by you (uid %u): an append replaces the "
+                     "file with a copy, which would become yours; ask its owner to append, or "
+                     "use a results file of your own",
+                     path, (unsigned)st.st_uid, (unsigned)geteuid());
+            return IPB_EBADINPUT;
+        }
         if (st.st_size > 0) {
             if (!has_hdf5_signature(w.path)) {
                 snprintf(err, errlen,
@@ -979,9 +990,16 @@ int ipb_h5_append(const char *path, const struct ipb_record *rec, const struct i
             snprintf(err, errlen, "--hdf5 '%s': chmod '%s': %s", path, tmp, strerror(errno));
             goto out;
         }
-        if (fchown(tmpfd, (uid_t)-1, st.st_gid) != 0) {
-            /* not our group: the file becomes ours, with our primary group */
+        /* As root, the copy keeps the original's owner too (preflight refused anyone else
+         * appending to a file that is not theirs). */
+        uid_t owner = geteuid() == 0 ? st.st_uid : (uid_t)-1;
+        if (fchown(tmpfd, owner, st.st_gid) != 0 && owner != (uid_t)-1 &&
+            fchown(tmpfd, owner, (gid_t)-1) != 0) {
+            snprintf(err, errlen, "--hdf5 '%s': chown '%s' to uid %u: %s", path, tmp,
+                     (unsigned)owner, strerror(errno));
+            goto out;
         }
+        /* (not our group: the file keeps our primary group) */
     } else {
         /* mkostemp() made it 0600; a new results file gets what open(0666) would give. Only
          * rank 0's main thread runs here, so reading the umask by setting it is safe. */

@@ -33,7 +33,8 @@
 #include "run_context.h"
 
 /* Bumped when the layout changes in a way that older readers or writers must not mix. */
-#define IPB_H5_LAYOUT_VERSION 2 /* 2: issue 5 columns in /runs, /run/<id>/histograms */
+#define IPB_H5_LAYOUT_VERSION 3 /* 2: issue 5 columns in /runs, /run/<id>/histograms;
+                                   3: interrupted in /runs, stop_signal in ranks */
 
 /* Temporary files older than this (seconds) found next to the results file are leftovers of a
  * killed appender and are removed by the next append (an append takes milliseconds to

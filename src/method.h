@@ -43,6 +43,14 @@ struct ipb_run {
      * shared with the children). Set before the gate; read by the --progress thread. */
     const struct ipb_pipeline_stats *live;
     const char *aio_engine_used; /* set by methods with IPB_METHOD_USES_AIO_ENGINE */
+    /* Provided by the caller: during the timed phase, the thread that called run() calls it at
+     * least every IPB_POLL_INTERVAL_S or so when it can (between iterations, between waits).
+     * Nonzero: this rank must stop early, as if a pipeline had failed but without an error
+     * (another rank stopped: stop_notice.h). Cheap. May be NULL. */
+    int (*should_stop)(struct ipb_run *run);
+    /* Set by a method whose workers are separate processes (fork) when one of them caught a
+     * stop signal (interrupt.h) that this process did not: the rank was interrupted. */
+    int worker_signal;
     char errmsg[IPB_ERRMSG_LEN];
 };
 
@@ -68,6 +76,10 @@ struct ipb_method {
      * found after MPI_Init), or will not be called again (after the last repetition). */
     void (*abandon)(struct ipb_run *run);
 };
+
+/* An ipb_poll_fn for the blocking loop (pipeline.h) of the thread that called run(): arg is the
+ * struct ipb_run; calls its should_stop, if any. */
+int ipb_run_poll(void *run);
 
 /* The registry. */
 const struct ipb_method *ipb_method_find(const char *name); /* name or alias, NULL if none */

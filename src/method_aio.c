@@ -40,7 +40,12 @@
 
 #include "aio_engine.h"
 #include "clock.h"
+#include "interrupt.h"
 #include "method.h"
+
+/* The event loop wakes at least this often even when nothing completes (a long --recv-delay,
+ * a slow fsync), so a stop signal or another rank's stop notice is seen within about this. */
+#define AIO_MAX_WAIT_S 0.05
 
 enum aio_phase {
     PH_DONE = 0,    /* nothing in flight, no iteration to run */
@@ -88,20 +93,26 @@ static void finish(struct aio_loop *L, unsigned i)
     }
 }
 
-/* Record the failure and stop the rank's run: no pipeline starts another iteration, and timers
- * are cut short so the drain does not wait out a long --recv-delay. Writes and fsyncs in flight
- * run to completion (they hold our buffers). */
-static void fail(struct aio_loop *L, unsigned i, enum ipb_stage stage, int errnum)
+/* Stop the rank's run: no pipeline starts another iteration, and timers are cut short so the
+ * drain does not wait out a long --recv-delay. Writes and fsyncs in flight run to completion
+ * (they hold our buffers). */
+static void stop_all(struct aio_loop *L)
 {
-    ipb_pipeline_fail(&L->pl[i], stage, errnum);
-    if (L->first_failed < 0)
-        L->first_failed = (int)i;
     if (L->stop)
         return;
     L->stop = true;
     for (unsigned j = 0; j < L->n; j++)
         if (L->ps[j].phase == PH_RECV && L->ps[j].inflight > 0)
             L->eng->cancel_recv(L->ctx, j);
+}
+
+/* Record the failure and stop the rank's run. */
+static void fail(struct aio_loop *L, unsigned i, enum ipb_stage stage, int errnum)
+{
+    ipb_pipeline_fail(&L->pl[i], stage, errnum);
+    if (L->first_failed < 0)
+        L->first_failed = (int)i;
+    stop_all(L);
 }
 
 static void submit_write(struct aio_loop *L, unsigned i)
@@ -167,6 +178,8 @@ static void iteration_done(struct aio_loop *L, unsigned i, double t_end)
     ipb_hist_record(&p->stats->lat[IPB_LAT_ITERATION], t_end - L->ps[i].t_iter);
     ipb_stats_iteration_done(p->stats, L->opts->buffer_bytes, t_end - L->t0, L->opts->duration_s);
 
+    if (ipb_interrupt_signal())
+        stop_all(L); /* a stop signal: no new iteration, no --sync end fsync */
     if (!L->stop && ipb_now() - L->t0 < L->opts->duration_s) {
         start_iteration(L, i, t_end);
     } else if (!L->stop && L->opts->sync == IPB_SYNC_END) {
@@ -420,8 +433,9 @@ static int aio_run(struct ipb_run *run)
         start_iteration(&L, i, L.t0);
     }
 
+    double last_poll = L.t0;
     while (L.nactive > 0) {
-        int k = L.eng->wait(L.ctx, events, nev_max);
+        int k = L.eng->wait(L.ctx, events, nev_max, AIO_MAX_WAIT_S);
         if (k < 0) {
             /* The engine itself failed: no pipeline can be advanced. Clean-up drains what
              * it can; the buffers are kept if it cannot. */
@@ -433,6 +447,14 @@ static int aio_run(struct ipb_run *run)
         double now = ipb_now();
         for (int j = 0; j < k; j++)
             on_event(&L, &events[j], now);
+        /* This thread owns MPI: it asks whether another rank stopped, between completions. */
+        if (!L.stop && ipb_interrupt_signal())
+            stop_all(&L);
+        if (!L.stop && run->should_stop != NULL && now - last_poll >= IPB_POLL_INTERVAL_S) {
+            last_poll = now;
+            if (run->should_stop(run))
+                stop_all(&L);
+        }
     }
     if (status == IPB_OK && L.first_failed >= 0) {
         unsigned i = (unsigned)L.first_failed;

@@ -57,6 +57,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "interrupt.h"
 #include "method.h"
 
 /* The stop flag is shared between processes: that is only sound for a lock-free atomic (a
@@ -88,6 +89,9 @@ struct fork_shared {
     struct ipb_options opts;
     /* On its own cache line: every child reads it every iteration. */
     alignas(IPB_CACHE_LINE) atomic_int stop;
+    /* The first stop signal (interrupt.h) a child caught, or 0: Slurm signals every process of
+     * a step, but a signal sent to one child alone must still mark the run interrupted. */
+    atomic_int worker_signal;
     struct ipb_pipeline_stats stats[]; /* one per pipeline, cache-line aligned */
 };
 
@@ -192,7 +196,11 @@ static _Noreturn void child_main(struct fork_shared *shm, unsigned index, int ct
             if (send_msg(status_fd, ready ? FORK_READY : FORK_FAILED, 0) != 0)
                 break;
         } else if (m.type == FORK_GO && ready) {
-            int rc = ipb_pipeline_run(&p, &shm->stop);
+            int rc = ipb_pipeline_run(&p, &shm->stop, NULL, NULL);
+            int sig = ipb_interrupt_signal();
+            int none = 0;
+            if (sig != 0) /* stopped by a stop signal: say so (first one wins) */
+                atomic_compare_exchange_strong(&shm->worker_signal, &none, sig);
             if (ipb_pipeline_close(&p) != 0)
                 rc = -1;
             ipb_pipeline_free(&p);
@@ -259,8 +267,13 @@ static bool waiting_for(const struct fork_child *c, bool running)
     return c->status_fd >= 0 && !(running && c->reply == FORK_DONE);
 }
 
-static void collect(struct fork_state *s, bool running)
+/* While running, the parent wakes at least this often (ms) to ask whether the rank must stop:
+ * a stop signal it caught itself, or another rank's stop notice (run->should_stop). */
+#define FORK_POLL_MS 10
+
+static void collect(struct fork_state *s, struct ipb_run *run)
 {
+    const bool running = run != NULL;
     struct pollfd *pfd = calloc(s->n, sizeof(*pfd));
     for (;;) {
         unsigned open_fds = 0;
@@ -277,9 +290,14 @@ static void collect(struct fork_state *s, bool running)
         if (open_fds == 0)
             break;
         if (pfd != NULL) {
-            if (poll(pfd, s->n, -1) < 0 && errno != EINTR)
+            if (poll(pfd, s->n, running ? FORK_POLL_MS : -1) < 0 && errno != EINTR)
                 break; /* cannot happen with valid arguments; reap below rather than spin */
         }
+        /* A stop signal caught here or by any child, or another rank's notice: every child
+         * stops at its next stage. */
+        if (running && !atomic_load(&s->shm->stop) &&
+            (ipb_interrupt_signal() || atomic_load(&s->shm->worker_signal) || ipb_run_poll(run)))
+            atomic_store(&s->shm->stop, 1);
         for (unsigned i = 0; i < s->n; i++) {
             struct fork_child *c = &s->child[i];
             /* Without memory for the pollfd array, fall back to blocking reads in order:
@@ -323,7 +341,7 @@ static void quit_all(struct fork_state *s)
             send_msg(c->ctl_fd, FORK_QUIT, 0); /* EPIPE: already gone, collect() sees it */
         close_fd(&c->ctl_fd);
     }
-    collect(s, false);
+    collect(s, NULL);
 }
 
 static void destroy(struct fork_state *s)
@@ -456,6 +474,7 @@ static int fork_prelaunch(struct ipb_run *run)
         destroy(s);
         return IPB_ERUN;
     }
+    atomic_init(&s->shm->worker_signal, 0);
     atomic_init(&s->shm->stop, 0); /* the rest of the mapping is zero, as stats must start */
     ensure_fd_limit(n);
 
@@ -540,6 +559,7 @@ static int fork_run(struct ipb_run *run)
      * A child that died since prelaunch() is found by read_msg()'s EOF. */
     s->shm->opts = *run->opts;
     atomic_store(&s->shm->stop, 0);
+    atomic_store(&s->shm->worker_signal, 0);
     for (unsigned i = 0; i < s->n; i++) {
         ipb_stats_reset(&s->shm->stats[i]);
         s->child[i].reply = 0;
@@ -578,7 +598,8 @@ static int fork_run(struct ipb_run *run)
      * (EPIPE) belongs to a child that has died: collect() reports it. */
     for (unsigned i = 0; i < s->n; i++)
         send_msg(s->child[i].ctl_fd, FORK_GO, 0);
-    collect(s, true);
+    collect(s, run);
+    run->worker_signal = atomic_load(&s->shm->worker_signal);
 
     copy_stats(run, s, FORK_DONE);
     int rc =

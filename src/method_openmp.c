@@ -58,8 +58,10 @@ static int openmp_run(struct ipb_run *run)
             gate_status = run->gate(run, local, run->errmsg);
         }
 #pragma omp barrier
+        /* Thread 0 is the master, the thread that called MPI_Init: only it may ask the other
+         * ranks (MPI_THREAD_FUNNELED). */
         if (gate_status == IPB_OK)
-            ipb_pipeline_run(&ps[i], &stop);
+            ipb_pipeline_run(&ps[i], &stop, i == 0 ? ipb_run_poll : NULL, run);
         if ((unsigned)team == n)
             ipb_pipeline_close(&ps[i]);
     }

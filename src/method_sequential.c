@@ -21,7 +21,7 @@ static int sequential_run(struct ipb_run *run)
     int rc = run->gate(run, local, run->errmsg);
     if (rc == IPB_OK) {
         atomic_int stop = 0;
-        if (ipb_pipeline_run(p, &stop) != 0)
+        if (ipb_pipeline_run(p, &stop, ipb_run_poll, run) != 0)
             rc = IPB_ERUN;
     }
     if (ipb_pipeline_close(p) != 0 && rc == IPB_OK)

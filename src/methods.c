@@ -49,3 +49,9 @@ void ipb_method_names(char *out, size_t outlen)
         len += (size_t)n;
     }
 }
+
+int ipb_run_poll(void *arg)
+{
+    struct ipb_run *run = arg;
+    return run->should_stop != NULL && run->should_stop(run);
+}

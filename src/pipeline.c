@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "interrupt.h"
 #include "recv_model.h"
 
 const char *ipb_stage_name(enum ipb_stage s)
@@ -162,31 +163,45 @@ int ipb_pipeline_fsync(struct ipb_pipeline *p)
     return rc == 0 ? 0 : ipb_pipeline_fail(p, IPB_STAGE_FSYNC, errno);
 }
 
-int ipb_pipeline_run(struct ipb_pipeline *p, atomic_int *stop)
+/* Stop before the next stage? A sibling failed or the rank was told to stop (*stop), or a stop
+ * signal arrived (interrupt.h). Two relaxed loads: nothing the hot loop would notice. */
+static bool stopping(atomic_int *stop)
+{
+    return atomic_load_explicit(stop, memory_order_relaxed) || ipb_interrupt_signal() != 0;
+}
+
+int ipb_pipeline_run(struct ipb_pipeline *p, atomic_int *stop, ipb_poll_fn poll, void *poll_arg)
 {
     const struct ipb_options *o = p->opts;
     struct ipb_pipeline_stats *st = p->stats;
     ipb_precise_timers();
     const double t0 = ipb_now();
-    double t = t0;
+    double t = t0, last_poll = t0;
     int rc = 0;
 
-    while (t - t0 < o->duration_s && !atomic_load_explicit(stop, memory_order_relaxed)) {
+    /* An iteration cut short by a stop (between its stages) is not counted: its bytes may not
+     * be durable, and stats describe completed iterations only, so the stages still tile the
+     * elapsed time of the last completed one. */
+    while (t - t0 < o->duration_s && !stopping(stop)) {
         ipb_pipeline_recv(p);
+        if (stopping(stop))
+            break;
         double t_recv = ipb_now();
         /* With compute off no clock is read, so compute_s stays exactly 0. */
         double t_compute = t_recv;
         if (o->compute_sparsity > 0) {
             ipb_pipeline_compute(p);
             t_compute = ipb_now();
+            if (stopping(stop))
+                break;
         }
         if (ipb_pipeline_write(p) != 0) {
             rc = -1;
             break;
         }
         double t_write = ipb_now();
-        if (o->sync == IPB_SYNC_EVERY && ipb_pipeline_fsync(p) != 0) {
-            rc = -1;
+        if (o->sync == IPB_SYNC_EVERY && (stopping(stop) || ipb_pipeline_fsync(p) != 0)) {
+            rc = st->failed ? -1 : 0;
             break;
         }
         double t_end = ipb_now();
@@ -202,10 +217,18 @@ int ipb_pipeline_run(struct ipb_pipeline *p, atomic_int *stop)
         ipb_hist_record(&st->lat[IPB_LAT_ITERATION], t_end - t);
         ipb_stats_iteration_done(st, o->buffer_bytes, t_end - t0, o->duration_s);
         t = t_end;
+        /* The thread that owns MPI asks whether the rank must stop (another rank stopped):
+         * at most every IPB_POLL_INTERVAL_S, so a tiny-buffer loop is not slowed by it. */
+        if (poll != NULL && t - last_poll >= IPB_POLL_INTERVAL_S) {
+            last_poll = t;
+            if (poll(poll_arg))
+                atomic_store(stop, 1);
+        }
     }
     /* --sync end: one fsync makes the whole file durable; it belongs to the timed phase, or the
-     * figure would measure the page cache. */
-    if (rc == 0 && o->sync == IPB_SYNC_END && st->iterations > 0) {
+     * figure would measure the page cache. Not after a stop signal: the run is being cut and
+     * its files removed. */
+    if (rc == 0 && o->sync == IPB_SYNC_END && st->iterations > 0 && !ipb_interrupt_signal()) {
         /* From the end of the last iteration, not a fresh clock read: the stages then tile
          * the timed phase exactly, as they do for --sync every and none. */
         double t_sync = t;

@@ -117,10 +117,20 @@ int ipb_pipeline_fsync(struct ipb_pipeline *p);
 /* Record a failure (first one wins) and return -1. */
 int ipb_pipeline_fail(struct ipb_pipeline *p, enum ipb_stage stage, int errnum);
 
+/* Asked by the pipeline whose thread owns MPI whether the rank must stop early (another rank
+ * stopped, see stop_notice.h): nonzero means stop. */
+typedef int (*ipb_poll_fn)(void *arg);
+
+/* How often, at most, a timed loop calls its poll function (seconds). Bounds how long a rank
+ * keeps running after another rank has stopped: this, plus one iteration. */
+#define IPB_POLL_INTERVAL_S 0.01
+
 /* The timed loop for the blocking methods: t0 is read here, right after the start gate, and an
- * iteration starts while now - t0 < duration and *stop is 0. A pipeline that fails sets
- * *stop so the other pipelines of the rank stop at their next iteration. Returns 0 or -1. */
-int ipb_pipeline_run(struct ipb_pipeline *p, atomic_int *stop);
+ * iteration starts while now - t0 < duration, *stop is 0 and no stop signal has arrived
+ * (interrupt.h); a stop is also looked at between stages. A pipeline that fails sets *stop so
+ * the other pipelines of the rank stop at their next stage; so does poll (may be NULL) when it
+ * returns nonzero. Returns 0 (also when stopped early) or -1 on a failure. */
+int ipb_pipeline_run(struct ipb_pipeline *p, atomic_int *stop, ipb_poll_fn poll, void *poll_arg);
 
 /* Close the file (keeps it) and free the buffer. Safe on a partly set-up pipeline. */
 int ipb_pipeline_close(struct ipb_pipeline *p);

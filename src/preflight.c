@@ -91,6 +91,16 @@ int ipb_preflight_results_file(const char *option, const char *path, char *err, 
         snprintf(err, errlen, "%s '%s': %s", option, path, strerror(errno));
         return IPB_EBADINPUT;
     }
+    /* A symlink to an existing results file is followed on purpose (rows are appended to its
+     * target, in place). A dangling one is refused: creating its target could put a new file
+     * anywhere the link points, which is not what anyone asked for. */
+    if (lstat(path, &st) == 0) {
+        snprintf(err, errlen,
+                 "%s '%s': dangling symbolic link (its target does not exist; never created "
+                 "through a link: create the target or give its path)",
+                 option, path);
+        return IPB_EBADINPUT;
+    }
     char dir[IPB_PATH_MAX];
     dir_of(path, dir, sizeof(dir));
     return check_dir(option, path, dir, err, errlen);

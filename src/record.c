@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "interrupt.h"
 #include "ipb_status.h"
 #include "method.h"
 
@@ -158,8 +159,19 @@ void ipb_record_fill(struct ipb_record *rec, const struct ipb_options *opts,
     rec->pipeline_throughput_max_mib_s = pipes_tp.n > 0 ? pipes_tp.max : 0.0;
     rec->pipeline_throughput_mean_mib_s = pipes_tp.n > 0 ? pipes_tp.mean : 0.0;
     rec->pipeline_throughput_stddev_mib_s = pipes_tp.n > 0 ? ipb_moments_stddev(&pipes_tp, 0) : 0.0;
+    /* Interrupted: the signal any rank caught (the highest number, so every rank's row names
+     * the same one). Such a run never reached its deadline, so a deadline figure over the whole
+     * --duration would be a made-up number: nan. */
+    uint64_t signo = 0;
+    for (unsigned i = 0; i < nranks; i++)
+        if (rows[i].stop_signal > signo)
+            signo = rows[i].stop_signal;
+    snprintf(rec->interrupted, sizeof(rec->interrupted), "%s",
+             signo ? ipb_interrupt_name((int)signo) : "no");
     rec->deadline_throughput_mib_s =
-        opts->duration_s > 0.0 ? (double)rec->deadline_bytes / IPB_MIB / opts->duration_s : 0.0;
+        signo ? NAN
+        : opts->duration_s > 0.0 ? (double)rec->deadline_bytes / IPB_MIB / opts->duration_s
+                                 : 0.0;
     snprintf(rec->series_id, sizeof(rec->series_id), "%s",
              meta->series_id && *meta->series_id ? meta->series_id : meta->run_id);
     rec->repetition = meta->repetition;
@@ -447,6 +459,7 @@ int ipb_record_import(struct ipb_record *rec, const char *text, const char *vers
     snprintf(rec->run_id, sizeof(rec->run_id), "%s", run_id);
     snprintf(rec->timestamp, sizeof(rec->timestamp), "%s", timestamp);
     rec->repetitions = 1;
+    snprintf(rec->interrupted, sizeof(rec->interrupted), "no");
     int have_method = 0, have_series = 0;
     unsigned lineno = 0;
     for (const char *s = text; *s;) {

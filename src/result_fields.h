@@ -86,7 +86,9 @@
     X(F64, 0, recv_stddev_s, "recv stddev (s)", "%.15g",                                           \
       "--recv-stddev of the normal model (nan for the other models)")                              \
     X(F64, 0, progress_s, "progress interval (s)", "%.15g", "--progress (0: off)")              \
-    X(STR, 8, recv_phase, "recv phase", "%s", "--recv-phase: random or aligned")
+    X(STR, 8, recv_phase, "recv phase", "%s", "--recv-phase: random or aligned")                \
+    X(STR, 16, interrupted, "interrupted", "%s",                                                   \
+      "no, or the stop signal that cut the run short (SIGTERM, SIGINT, SIGUSR1)")
 
 /* Five columns per latency histogram: p50, p90, p99, p99.9 and the exact maximum, seconds. */
 #define IPB_LATENCY_FIELDS(X, kind, text)                                                          \
@@ -123,6 +125,7 @@
     X(F64, 0, fsync_min_s, "fsync min (s)", "%.9f", "shortest fsync (exact)")                      \
     X(F64, 0, fsync_max_s, "fsync max (s)", "%.9f", "longest fsync (exact)")                       \
     X(F64, 0, iteration_min_s, "iteration min (s)", "%.9f", "shortest iteration (exact)")          \
-    X(F64, 0, iteration_max_s, "iteration max (s)", "%.9f", "longest iteration (exact)")
+    X(F64, 0, iteration_max_s, "iteration max (s)", "%.9f", "longest iteration (exact)")          \
+    X(U64, 0, stop_signal, "stop signal", "%" PRIu64, "stop signal this rank caught (0: none)")
 
 #endif

@@ -606,7 +606,36 @@ int th_find_ipb(pid_t root, struct th_pinfo *out, int max)
         }
     }
     free(ps);
+    for (int i = 0; i < m; i++) {
+        char comm[64] = "", path[64], rank[32] = "";
+        snprintf(path, sizeof path, "/proc/%d/comm", (int)out[i].pid);
+        char *text = th_read_file(path, NULL);
+        if (text != NULL) {
+            snprintf(comm, sizeof comm, "%s", text);
+            comm[strcspn(comm, "\n")] = '\0';
+            free(text);
+        }
+        int parent_is_ipb = 0;
+        for (int j = 0; j < m; j++)
+            parent_is_ipb |= out[j].pid == out[i].ppid;
+        out[i].role = strcmp(comm, "ipb-janitor") == 0 ? TH_JANITOR
+                      : parent_is_ipb                  ? TH_CHILD
+                                                       : TH_RANK;
+        if (th_proc_env(out[i].pid, "OMPI_COMM_WORLD_RANK", rank, sizeof rank) != 0)
+            th_proc_env(out[i].pid, "PMI_RANK", rank, sizeof rank);
+        out[i].rank = rank[0] != '\0' ? atoi(rank) : -1;
+    }
     return m;
+}
+
+pid_t th_find_ipb_role(pid_t root, enum th_role role, int rank)
+{
+    struct th_pinfo ps[256];
+    int n = th_find_ipb(root, ps, 256);
+    for (int i = 0; i < n; i++)
+        if (ps[i].role == role && (rank < 0 || ps[i].rank == rank))
+            return ps[i].pid;
+    return -1;
 }
 
 int th_proc_env(pid_t pid, const char *name, char *out, size_t outlen)

@@ -138,13 +138,23 @@ int th_info_lines(const char *err, const char *tag);
 
 /* ---- descendants --------------------------------------------------------------------------- */
 
+enum th_role {
+    TH_RANK,    /* an MPI rank (its parent is the launcher) */
+    TH_CHILD,   /* a fork method's pipeline child (its parent is a rank) */
+    TH_JANITOR, /* a rank's janitor (src/janitor.h), named "ipb-janitor" */
+};
+
 struct th_pinfo {
     pid_t pid;
     pid_t ppid;
+    enum th_role role;
+    int rank; /* from the launcher's environment (OMPI_COMM_WORLD_RANK, PMI_RANK), else -1 */
 };
 
 /* Processes in the subtree of root (root excluded) whose executable is $IPB_BIN. */
 int th_find_ipb(pid_t root, struct th_pinfo *out, int max);
+/* The first of them with this role and rank (rank -1: any), or -1. */
+pid_t th_find_ipb_role(pid_t root, enum th_role role, int rank);
 /* Value of an environment variable of a running process (returns 0 if found). */
 int th_proc_env(pid_t pid, const char *name, char *out, size_t outlen);
 

@@ -21,6 +21,8 @@ enum prep {
     PREP_EXISTING11, /* a file at data path data.1.1 (rank 1, pipeline 1) */
     PREP_SYMLINK,    /* data.0.0 -> target (an existing file) */
     PREP_DANGLING,   /* data.1.0 -> victim (does not exist: must not be created) */
+    PREP_DAT_DANGLING, /* results.dat -> victim.dat (does not exist: must not be created) */
+    PREP_CGROUP,       /* mpirun runs in a new memory cgroup limited to 256 MiB */
 };
 
 struct bad_case {
@@ -123,6 +125,16 @@ static const struct bad_case cases[] = {
      "%s/data.0.0", PREP_SYMLINK, 0},
     {"dangling symlink at a data path", A("--method", "fork", "--concurrency", "2"),
      "--output-file", "%s/data.1.0", PREP_DANGLING, 0},
+    {"--dat is a dangling symlink", A("--dat", "%s/results.dat"), "--dat", "%s/results.dat",
+     PREP_DAT_DANGLING, 0},
+    /* 2 ranks x 512 x 1 GiB = 1 TiB of buffers: more than any test machine has. */
+    {"buffers larger than the node's memory",
+     A("--method", "openmp", "--concurrency", "512", "--buffer-size", "1G"), "--buffer-size",
+     "MemAvailable", PREP_NONE, 0},
+    /* 2 ranks x 4 x 64 MiB = 512 MiB in a cgroup limited to 256 MiB (as Slurm's --mem). */
+    {"buffers larger than the cgroup's memory limit",
+     A("--method", "fork", "--concurrency", "4", "--buffer-size", "64M"), "--buffer-size",
+     "limited to 256 MiB", PREP_CGROUP, 0},
     {"--dat in a missing directory", A("--dat", "%s/missing/results.dat"), "--dat", "%s/missing",
      PREP_NONE, 0},
     {"--hdf5 in a missing directory", A("--hdf5", "%s/missing/results.h5"), "--hdf5", "%s/missing",
@@ -134,8 +146,72 @@ struct ctx {
     const struct bad_case *bc;
     char *dir;
     char ro[4200]; /* mount point to unmount in teardown, or "" */
+    char cgroup[4200]; /* memory cgroup made for the case (PREP_CGROUP), or "" */
+    char cgroup_parent[4200];
     struct th_result r;
 };
+
+/* Put this test process (and so the mpirun it starts) in a new memory cgroup limited to
+ * `limit` bytes, below its own one; v1 (memory.limit_in_bytes) or v2 (memory.max). Returns 0,
+ * or -1 with the reason in why (the case is then skipped, visibly). */
+static int enter_memory_cgroup(struct ctx *c, unsigned long long limit, char *why, size_t len)
+{
+    char *self = th_read_file("/proc/self/cgroup", NULL);
+    if (self == NULL) {
+        snprintf(why, len, "no /proc/self/cgroup");
+        return -1;
+    }
+    char rel[4096] = "";
+    int v1 = 0;
+    for (char *line = strtok(self, "\n"); line != NULL; line = strtok(NULL, "\n")) {
+        char *c1 = strchr(line, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+        if (c2 == NULL)
+            continue;
+        *c2 = '\0';
+        if (strcmp(c1 + 1, "memory") == 0) {
+            snprintf(rel, sizeof rel, "%s", c2 + 1);
+            v1 = 1;
+        } else if (c1[1] == '\0' && !v1) {
+            snprintf(rel, sizeof rel, "%s", c2 + 1);
+        }
+    }
+    free(self);
+    const char *root = v1 ? "/sys/fs/cgroup/memory" : "/sys/fs/cgroup";
+    snprintf(c->cgroup_parent, sizeof c->cgroup_parent, "%s%s", root,
+             strcmp(rel, "/") == 0 ? "" : rel);
+    snprintf(c->cgroup, sizeof c->cgroup, "%s/ipb-test-%d", c->cgroup_parent, (int)getpid());
+    if (mkdir(c->cgroup, 0755) != 0) {
+        snprintf(why, len, "cannot create the cgroup %s: %s", c->cgroup, strerror(errno));
+        c->cgroup[0] = '\0';
+        return -1;
+    }
+    char file[4300], val[64], pid[32];
+    snprintf(file, sizeof file, "%s/%s", c->cgroup, v1 ? "memory.limit_in_bytes" : "memory.max");
+    snprintf(val, sizeof val, "%llu", limit);
+    snprintf(pid, sizeof pid, "%d", (int)getpid());
+    if (th_write_file(file, val) != 0) {
+        snprintf(why, len, "cannot set %s (is the memory controller enabled?)", file);
+        return -1;
+    }
+    snprintf(file, sizeof file, "%s/cgroup.procs", c->cgroup);
+    if (th_write_file(file, pid) != 0) {
+        snprintf(why, len, "cannot move the test into %s", c->cgroup);
+        return -1;
+    }
+    return 0;
+}
+
+static void leave_memory_cgroup(struct ctx *c)
+{
+    if (c->cgroup[0] == '\0')
+        return;
+    char file[4300], pid[32];
+    snprintf(file, sizeof file, "%s/cgroup.procs", c->cgroup_parent);
+    snprintf(pid, sizeof pid, "%d", (int)getpid());
+    th_write_file(file, pid);
+    rmdir(c->cgroup);
+    c->cgroup[0] = '\0';
+}
 
 static int setup(void **state)
 {
@@ -155,6 +231,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct ctx *c = *state;
+    leave_memory_cgroup(c);
     th_result_free(&c->r);
     th_scratch_release(c->dir, c->ro);
     free(c);
@@ -257,6 +334,21 @@ static void test_bad(void **state)
         TH_EXPECT(NULL, symlink(p, q) == 0, "symlink %s", q);
         expect_names = "data.1.0";
         break;
+    case PREP_DAT_DANGLING:
+        snprintf(p, sizeof p, "%s/victim.dat", c->dir);
+        snprintf(q, sizeof q, "%s/results.dat", c->dir);
+        TH_EXPECT(NULL, symlink(p, q) == 0, "symlink %s", q);
+        expect_names = "results.dat";
+        break;
+    case PREP_CGROUP: {
+        char why[4400];
+        if (enter_memory_cgroup(c, 256ull << 20, why, sizeof why) != 0) {
+            leave_memory_cgroup(c);
+            print_error("%s: skipped\n", why);
+            skip();
+        }
+        break;
+    }
     }
 
     struct th_argv a;
@@ -278,6 +370,7 @@ static void test_bad(void **state)
     }
     th_run(&a, c->dir, 30.0, &c->r);
     th_argv_free(&a);
+    leave_memory_cgroup(c);
     struct th_result *r = &c->r;
 
     TH_EXPECT(r, !r->timed_out, "bad input did not end within 30 s: a rank hangs");
@@ -342,6 +435,14 @@ static void test_bad(void **state)
         snprintf(q, sizeof q, "%s/data.1.0", c->dir);
         expect_symlink(c, q, p);
         TH_EXPECT(r, !th_exists(p), "the dangling symlink was followed: %s was created", p);
+        break;
+    case PREP_DAT_DANGLING:
+        snprintf(p, sizeof p, "%s/victim.dat", c->dir);
+        snprintf(q, sizeof q, "%s/results.dat", c->dir);
+        expect_symlink(c, q, p);
+        TH_EXPECT(r, !th_exists(p), "the dangling --dat symlink was followed: %s was created", p);
+        break;
+    case PREP_CGROUP:
         break;
     }
 }

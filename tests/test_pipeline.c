@@ -482,7 +482,7 @@ static void check_run(const struct fixture *fx, enum ipb_sync sync, double rel_t
     assert_int_equal(ipb_pipeline_setup(&p, &o, &st, 1, 2), 0);
     atomic_int stop = 0;
     atomic_store(&fsync_calls, 0);
-    assert_int_equal(ipb_pipeline_run(&p, &stop), 0);
+    assert_int_equal(ipb_pipeline_run(&p, &stop, NULL, NULL), 0);
     int fsyncs = atomic_load(&fsync_calls);
     assert_int_equal(atomic_load(&stop), 0);
     assert_int_equal(st.failed, 0);
@@ -572,7 +572,7 @@ static void test_run_compute_off(void **state)
     unsigned char first[4096];
     memcpy(first, p.buf, sizeof(first));
     atomic_int stop = 0;
-    assert_int_equal(ipb_pipeline_run(&p, &stop), 0);
+    assert_int_equal(ipb_pipeline_run(&p, &stop, NULL, NULL), 0);
     assert_true(st.iterations >= 2);
     /* Compute off: no clock read for it, so exactly 0 (the record's compute throughput is nan),
      * and the buffer written is the one filled at set-up, every time. */
@@ -602,7 +602,7 @@ static void test_run_stopped_before_start(void **state)
         memset(&st, 0, sizeof(st));
         assert_int_equal(ipb_pipeline_setup(&p, &o, &st, 0, (unsigned)s), 0);
         atomic_int stop = 1; /* another pipeline of the rank failed */
-        assert_int_equal(ipb_pipeline_run(&p, &stop), 0);
+        assert_int_equal(ipb_pipeline_run(&p, &stop, NULL, NULL), 0);
         assert_int_equal(st.iterations, 0);
         assert_int_equal(st.bytes, 0);
         assert_true(st.elapsed_s == 0.0);
@@ -630,7 +630,7 @@ static void test_run_failure_stops_rank(void **state)
     close(ro);
 
     atomic_int stop = 0;
-    assert_int_equal(ipb_pipeline_run(&p, &stop), -1);
+    assert_int_equal(ipb_pipeline_run(&p, &stop, NULL, NULL), -1);
     assert_int_equal(atomic_load(&stop), 1); /* the rank's other pipelines stop too */
     assert_int_equal(st.failed, 1);
     assert_int_equal(st.error_stage, IPB_STAGE_WRITE);
@@ -702,7 +702,7 @@ static void test_write_errors(void **state)
         atomic_int stop = 0;
         atomic_store(&pwrite_calls, 0);
         pwrite_fault = cases[c].fault;
-        assert_int_equal(ipb_pipeline_run(&p, &stop), -1);
+        assert_int_equal(ipb_pipeline_run(&p, &stop, NULL, NULL), -1);
         pwrite_fault = FAULT_NONE;
         /* Refused once, not retried forever. */
         assert_int_equal(atomic_load(&pwrite_calls), 1);
@@ -735,7 +735,7 @@ static void test_fsync_errors(void **state)
         assert_int_equal(ipb_pipeline_setup(&p, &o, &st, 3, (unsigned)s), 0);
         atomic_int stop = 0;
         fsync_fault = FAULT_EIO;
-        assert_int_equal(ipb_pipeline_run(&p, &stop), -1);
+        assert_int_equal(ipb_pipeline_run(&p, &stop, NULL, NULL), -1);
         fsync_fault = FAULT_NONE;
         assert_int_equal(atomic_load(&stop), 1);
         assert_int_equal(st.failed, 1);
