@@ -87,7 +87,7 @@ static int helper_main(int argc, char **argv)
         gmtime_r(&now, &tm);
         strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
         snprintf(run_id, sizeof run_id, "%s-%d-%d", tag, (int)getpid(), k);
-        struct ipb_run_meta meta = {PACKAGE_VERSION, run_id, ts, NULL};
+        struct ipb_run_meta meta = {.version = PACKAGE_VERSION, .run_id = run_id, .timestamp = ts};
         struct ipb_record rec;
         ipb_record_fill(&rec, &o, &meta, ranks, nranks);
         char err[IPB_ERRMSG_LEN];
