@@ -341,7 +341,7 @@ def main(argv=None):
             return 2
     formats = R.split_cols(a.format)
     try:
-        df = R.select(R.load(a.files), a.where, a.label)
+        df = R.select(R.load(a.files), a.where, a.label, a.include_interrupted)
         by = R.split_cols(a.by)
         if df.empty:
             raise R.InputError("no runs selected")

@@ -97,6 +97,7 @@ DAT_COLUMNS = {
     "recv stddev (s)": "recv_stddev_s",
     "progress interval (s)": "progress_s",
     "recv phase": "recv_phase",
+    "interrupted": "interrupted",
     # The Python original: column 0 is the Python version, column 1 the GIL flag.
     "Python version": "python_version",
     "GIL enabled": "gil",
@@ -105,7 +106,7 @@ DAT_COLUMNS = {
 STRING_COLUMNS = {
     "version", "method", "sync", "aio_engine", "run_id", "timestamp", "label", "gil",
     "python_version", "source", "file", "fs_type", "mount_point", "job_id", "hosts",
-    "slowest_host", "series_id", "recv_model",
+    "slowest_host", "series_id", "recv_model", "recv_phase", "interrupted",
 }
 
 # Methods in the order the README introduces them; the original's names next to ours.
@@ -286,10 +287,17 @@ def _column(df, col, what):
     return df[col]
 
 
-def select(df, wheres=(), labels=()):
+def select(df, wheres=(), labels=(), include_interrupted=False):
     """Rows matching every --where expression and, when labels are given, one of the --label
-    patterns (shell wildcards)."""
+    patterns (shell wildcards). Runs cut short by a signal (interrupted != "no") are left out
+    unless include_interrupted, with a note on stderr saying how many."""
     mask = pd.Series(True, index=df.index)
+    if not include_interrupted and "interrupted" in df.columns:
+        cut = ~df["interrupted"].fillna("no").astype(str).isin(["no", "nan", "-"])
+        if cut.any():
+            print(f"note: {int(cut.sum())} interrupted run(s) left out (--include-interrupted "
+                  "to keep them)", file=sys.stderr)
+            mask &= ~cut
     for expr in wheres:
         col, op, values = parse_where(expr)
         s = _column(df, col, f"--where '{expr}'")
@@ -465,6 +473,10 @@ def add_common_arguments(p):
     p.add_argument("--label", action="append", default=[], metavar="PATTERN",
                    help="keep runs whose --label matches PATTERN (shell wildcards: 'sweep-*'); "
                         "repeat for any of several")
+    p.add_argument("--include-interrupted", action="store_true",
+                   help="keep runs cut short by a signal (column interrupted != no); by default "
+                        "they are left out, with a note on stderr: their drain throughput covers "
+                        "only the time before the signal")
     p.add_argument("--by", default="", metavar="COLS",
                    help="also group by these comma-separated columns (e.g. label,sync,fs_type); "
                         "source, gil, nodes and ranks are grouped by whenever they vary")

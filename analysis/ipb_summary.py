@@ -39,7 +39,7 @@ def main(argv=None):
     a = p.parse_args(argv)
     try:
         df = R.load(a.files)
-        df = R.select(df, a.where, a.label)
+        df = R.select(df, a.where, a.label, a.include_interrupted)
         by = R.split_cols(a.by)
         t = R.summary_table(df, a.value, by, a.agg)
     except R.InputError as e:

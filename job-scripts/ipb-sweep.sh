@@ -53,7 +53,12 @@
 # Progress (run i of n, elapsed, estimated time left) and each run's verdict go to stderr. A
 # failed run is reported (exit status, the program's last line, its log) and the sweep goes
 # on: the results files only ever get rows of successful runs, so nothing earlier is lost.
-# Exit status: 0 if every run succeeded, 1 if any failed, 2 for bad options.
+# A sweep cut short (SIGTERM at a Slurm job's time limit, SIGINT from Ctrl-C, SIGUSR1 from
+# `sbatch --signal=USR1@60`, or a run that exits 3 because its ranks were signalled) stops
+# after the run in progress: that run is recorded as interrupted by the program itself (column
+# <interrupted>), every earlier run is complete, no later run starts, and the last lines say
+# which run was cut.
+# Exit status: 0 if every run succeeded, 1 if any failed, 2 for bad options, 3 if cut short.
 set -uo pipefail # not -e: one failed run must not end the sweep
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -363,8 +368,12 @@ run_message() {
 echo "ipb-sweep: $total_runs runs ($STUDY; $(words "$METHODS" | wc -w) methods, concurrency $(words "$CONCURRENCY"), ranks/node $(words "$RANKS"), nodes $(words "$NODES"); ${DURATION} s each) via $LAUNCHER" >&2
 echo "ipb-sweep: label '$LABEL'; data in $DATA_DIR; results $H5 and $DAT; logs in $LOGS/" >&2
 t_start=$(date +%s)
-i=0 ok=0 failed=0 FAILED_RUNS=()
+i=0 ok=0 failed=0 FAILED_RUNS=() CUT_BY="" CUT_RUN=""
+# A stop signal to this script (Slurm signals the batch shell too) is noted here; bash runs the
+# trap when the run in progress returns (its processes get the signal themselves and stop).
+for sig in TERM INT USR1; do trap "CUT_BY=\${CUT_BY:-SIG$sig}" "$sig"; done
 for p in "${POINTS[@]}"; do
+    [ -n "$CUT_BY" ] && break
     read -r nodes ppn method c rep <<<"$p"
     i=$((i + 1))
     now=$(date +%s)
@@ -390,6 +399,14 @@ for p in "${POINTS[@]}"; do
     if [ "$rc" = 0 ] && [ -n "$row" ]; then
         ok=$((ok + 1))
         printf 'ipb-sweep:         ok: %s MiB/s over %s s\n' "$(cut -f 11 <<<"$row")" "$(cut -f 10 <<<"$row")" >&2
+    elif [ "$rc" = 3 ] || [ -n "$CUT_BY" ]; then
+        # Interrupted: the program recorded what it measured (if it reached its timed phase).
+        msg=$(run_message "$log")
+        CUT_BY=${CUT_BY:-signal}
+        CUT_RUN="[$i] $what: exit status $rc${msg:+: $msg} ($log)"
+        printf 'ipb-sweep:         CUT (exit status %s)%s; log %s; no further run starts\n' \
+            "$rc" "${msg:+: $msg}" "$log" >&2
+        break
     else
         failed=$((failed + 1))
         [ "$rc" = 124 ] && why="killed after ${RUN_TIMEOUT} s (--run-timeout)" || why="exit status $rc"
@@ -407,6 +424,11 @@ fi
 
 echo "ipb-sweep: $ok of $total_runs runs succeeded in $(fmt_time $((t_end - t_start)))" >&2
 for f in "${FAILED_RUNS[@]}"; do echo "ipb-sweep: failed $f" >&2; done
+if [ -n "$CUT_BY" ]; then
+    trap - TERM INT USR1 # the summary and plots below may be cut again, then for good
+    echo "ipb-sweep: cut short by $CUT_BY: $((total_runs - i)) run(s) not started" >&2
+    [ -n "$CUT_RUN" ] && echo "ipb-sweep: cut $CUT_RUN" >&2
+fi
 
 plots_rc=0
 if [ "$PLOTS" = 1 ] && [ "$ok" -gt 0 ]; then
@@ -421,4 +443,5 @@ if [ "$PLOTS" = 1 ] && [ "$ok" -gt 0 ]; then
     fi
 fi
 echo "ipb-sweep: results: $H5 $DAT" >&2
+[ -n "$CUT_BY" ] && exit 3
 [ "$failed" -eq 0 ] && [ "$plots_rc" -eq 0 ]

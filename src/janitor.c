@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "pipeline.h"
@@ -80,9 +81,29 @@ int ipb_janitor_start(const struct ipb_options *opts, char *err, size_t errlen)
     pid_t pid = fork();
     if (pid == 0) {
         close(fds[1]);
+        /* Out of the rank's process tree and group: when a rank dies, launchers kill the rest
+         * of the job step by walking its process tree or group (Slurm's proctrack/linuxproc,
+         * srun after a task was killed, sends SIGKILL, not SIGTERM, to the survivors), and the
+         * janitor must outlive its rank by the moment it needs. A new session, then a second
+         * fork whose parent exits at once: the janitor is re-parented to init (or the nearest
+         * subreaper). It still ends with its rank: the pipe's EOF. (A cgroup-based tracker kills
+         * it anyway; then only a job epilog can clean up.) */
+        setsid();
+        pid_t j = fork();
+        if (j != 0)
+            _exit(j < 0 ? 1 : 0);
         janitor_main(fds[0], opts);
     }
     close(fds[0]);
+    if (pid > 0) {
+        int wstatus = 0;
+        while (waitpid(pid, &wstatus, 0) < 0 && errno == EINTR)
+            ;
+        if (!WIFEXITED(wstatus) || WEXITSTATUS(wstatus) != 0) {
+            pid = -1; /* the second fork failed: no janitor */
+            errno = EAGAIN;
+        }
+    }
     if (pid < 0) {
         snprintf(err, errlen, "janitor: fork: %s", strerror(errno));
         close(fds[1]);

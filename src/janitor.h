@@ -5,7 +5,9 @@
  * killed outright cannot: on a shared file system a sweep would then leave gigabytes behind
  * every time a node's OOM killer or a `kill -9` strikes. So before MPI_Init (like the fork
  * method's children, and for the same reasons: no MPI state in the child, no fork cost after
- * MPI_Init) each rank forks a janitor. It shares one small mapping with the rank, where the rank
+ * MPI_Init) each rank starts a janitor (forked twice, in its own session, so that a launcher
+ * killing the rank's process tree or group does not take it along). It shares one small mapping
+ * with the rank, where the rank
  * marks which data files exist, and holds the read end of a pipe whose write end only the rank
  * (and its fork children, which die with it) hold. It sleeps in read(): EOF means the rank is
  * gone. Then it removes the files still marked (if any, with one line on stderr naming them)

@@ -212,6 +212,30 @@ def test_summary_command(sweep):
     assert f"buffer {BUFFER_KIB} KiB" in text.stdout and f"recv delay {RECV_DELAY:g} s" in text.stdout
 
 
+def test_interrupted_runs_left_out_unless_asked(sweep, tmp_path):
+    """A run cut short by a signal (column interrupted) is left out of tables and plots, with a
+    note saying so, unless --include-interrupted: here the sweep's .dat plus a copy of its
+    last row marked SIGTERM with a throughput no real run has."""
+    header, rows = raw_dat(sweep["dat"])
+    col = header.index("interrupted")
+    tput = header.index("aggregate overall throughput (MiB/s)")
+    assert {r[col] for r in rows} == {"no"}
+    cut = list(rows[-1])
+    cut[col], cut[tput] = "SIGTERM", "99999.000"
+    path = tmp_path / "with-cut.dat"
+    text = open(sweep["dat"]).read()
+    path.write_text(text + "\t".join(cut) + "\n")
+    args = [os.path.join(ANALYSIS, "ipb_summary.py"), str(path), "--format", "csv", "--agg",
+            "max", "--digits", "3"]
+    p = run_cmd(*args)
+    assert p.returncode == 0, p.stderr
+    assert "1 interrupted run(s) left out" in p.stderr, p.stderr
+    assert "99999" not in p.stdout
+    p = run_cmd(*args, "--include-interrupted")
+    assert p.returncode == 0 and "left out" not in p.stderr, p.stderr
+    assert "99999.000" in p.stdout, p.stdout
+
+
 def test_summary_of_the_original_by_value():
     path = os.path.join(ORIGINAL, "this-machine-results.dat")
     header, rows = raw_dat(path)

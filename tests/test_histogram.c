@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -476,6 +477,15 @@ static void test_record_insight_columns(void **state)
     assert_non_null(strstr(line, "slowest rank 1 on slow-host: 2.500 MiB/s"));
     assert_non_null(strstr(line, "slowest pipeline 1.1"));
     assert_non_null(strstr(line, "drain 10.000, deadline 19.600 MiB/s"));
+    /* Interrupted (issue 6): the signal any rank caught names the run; the drain figure stays
+     * (bytes / elapsed of what completed), the deadline one is nan (no deadline was reached). */
+    assert_string_equal(rec.interrupted, "no");
+    rows[1].stop_signal = SIGTERM;
+    ipb_record_fill(&rec, &o, &meta, rows, 2);
+    assert_string_equal(rec.interrupted, "SIGTERM");
+    assert_true(isnan(rec.deadline_throughput_mib_s));
+    assert_near(rec.throughput_mib_s, 10.0, 1e-12);
+    assert_int_equal(rec.deadline_bytes, 196 * MiB);
     free(lat);
     free(st);
 }
@@ -507,7 +517,8 @@ static void test_record_import(void **state)
     assert_int_equal(rec.ranks, 0);
     char row[8192];
     assert_true(ipb_dat_row(&rec, row, sizeof row) > 0);
-    assert_int_equal(ipb_dat_ncolumns(), 66);
+    assert_int_equal(ipb_dat_ncolumns(), 67);
+    assert_string_equal(rec.interrupted, "no"); /* fio runs are never cut */
 
     struct {
         const char *text, *needle;

@@ -26,6 +26,7 @@ import os
 import re
 import shlex
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -211,6 +212,61 @@ def test_local_sweep_failed_run_reported_and_sweep_goes_on(work):
     _, runs = h5_runs(res + ".h5")
     assert [x["method"] for x in runs] == ["sequential", "aio", "sequential"]
     check_plots(res + "-plots", "sweep")
+
+
+def wait_for_file(path, timeout):
+    t0 = time.time()
+    while not os.path.exists(path):
+        assert time.time() - t0 < timeout, f"{path} did not appear within {timeout} s"
+        time.sleep(0.05)
+
+
+def check_cut_sweep(res, out, cut_signal, first_method):
+    """After a sweep cut during its second run: the first run complete, the second recorded as
+    interrupted, no third, the sweep saying which run was cut, no data file left."""
+    _, rows = dat_rows(res + ".dat")
+    assert [(x["method"], x["interrupted"]) for x in rows] == [
+        (first_method, "no"), ("openmp", cut_signal)], out
+    assert float(rows[1]["bytes"]) > 0 and rows[1]["deadline throughput (MiB/s)"] == "nan", out
+    _, runs = h5_runs(res + ".h5")
+    assert [(x["method"], x["interrupted"]) for x in runs] == [
+        (first_method, "no"), ("openmp", cut_signal)], out
+    assert re.search(r"\[2/3\].*CUT \(exit status \d+\).*interrupted by " + cut_signal, out), out
+    assert re.search(r"cut short by SIG\w+: 1 run\(s\) not started", out), out
+    assert "[3/3]" not in out, out
+
+
+def test_local_sweep_cut_by_sigterm(work):
+    """SIGTERM to the whole sweep (as Slurm signals every process of a job at its time limit)
+    during run 2 of 3: run 1 is kept, run 2 is recorded as interrupted, run 3 never starts,
+    the sweep says which run was cut and exits 3, and no data file or process is left."""
+    res = os.path.join(work, "r")
+    data = os.path.join(work, "data")
+    os.mkdir(data)
+    # 6 s runs: the cut comes 2 s into the second, long before its end.
+    cmd = [SWEEP, "--methods", "sequential,openmp,aio", "--concurrency", "2", "--ranks", "2",
+           "--duration", "6", "--recv-delay", "0.02", "--buffer-size", "64", "--results", res,
+           "--data-dir", data, "--no-plots"]
+    p = subprocess.Popen(cmd, cwd=work, env=env(), stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        wait_for_file(os.path.join(res + "-logs", "run-0002.log"), 60)
+        time.sleep(2.0)  # into run 2's timed phase
+        t_sig = time.time()
+        os.killpg(p.pid, signal.SIGTERM)
+        out, err = p.communicate(timeout=60)
+    finally:
+        if p.poll() is None:
+            os.killpg(p.pid, signal.SIGKILL)
+            p.wait()
+    took = time.time() - t_sig
+    text = out + err
+    assert p.returncode == 3, f"exit {p.returncode}\n{text}"
+    assert took < 10, f"the sweep took {took:.1f} s to stop after SIGTERM\n{text}"
+    check_cut_sweep(res, text, "SIGTERM", "sequential")
+    assert os.listdir(data) == [], f"data files left: {os.listdir(data)}\n{text}"
+    left = subprocess.run(["pgrep", "-f", data], capture_output=True, text=True).stdout
+    assert left == "", f"processes left: {left}"
 
 
 def test_local_sweep_dry_run_and_settings(work):
@@ -440,6 +496,40 @@ def test_slurm_sweep_sbatch(slurm, work):
     check_plots(res + "-plots", "slurm-sweep")
 
 
+def test_slurm_sweep_cut_like_a_time_limit(slurm, work):
+    """What Slurm does at a job's time limit, SIGTERM to the batch shell and every step's tasks
+    (scancel --signal=TERM --full), during run 2 of 3 of slurm-sweep.sbatch: run 1 kept, run 2
+    recorded as interrupted, run 3 never started, the job's output says which run was cut, the
+    job ends at once (exit 3), and no data file is left."""
+    e = env(**slurm["env"])
+    r = run(["sbatch", "--parsable", f"--chdir={work}", "-N", "1",
+             os.path.join(JOBS, "slurm-sweep.sbatch"), "--methods", "sequential,openmp,aio",
+             "--concurrency", "2", "--ranks", "2", "--duration", "6", "--recv-delay", "0.02",
+             "--buffer-size", "64", "--no-plots", "--data-dir", os.path.join(work, "data")],
+            timeout=30, env=e, cwd=work)
+    assert r.returncode == 0, explain(r)
+    jobid = r.stdout.strip().split(";")[0]
+    res = os.path.join(work, "results", f"slurm-sweep-{jobid}")
+    try:
+        wait_for_file(os.path.join(res + "-logs", "run-0002.log"), JOB_TIMEOUT)
+        time.sleep(2.5)  # into run 2's timed phase (srun starts the step in well under 0.5 s)
+        t_sig = time.time()
+        k = run(["scancel", "--signal=TERM", "--full", jobid], timeout=30, env=e)
+        assert k.returncode == 0, explain(k)
+        wait_job(jobid, e, timeout=60)
+    finally:
+        run(["scancel", jobid], timeout=30, env=e)
+    took = time.time() - t_sig
+    out = glob.glob(os.path.join(work, f"*-{jobid}.out"))
+    text = open(out[0]).read() if out else "(no job output file)"
+    assert took < 15, f"the job took {took:.1f} s to end after SIGTERM\n{text}"
+    state = job_state(jobid, e)
+    assert state[1] == "3:0", f"job {jobid}: {state}\n{text}"
+    check_cut_sweep(res, text, "SIGTERM", "sequential")
+    data = glob.glob(os.path.join(work, "data", "*"))
+    assert data == [], f"data files left: {data}"
+
+
 def test_slurm_scaling_sbatch(slurm, work):
     """slurm-scaling.sbatch on a 4-node allocation: 1, 2 and 4 nodes with 2 ranks per node,
     the nodes column and each rank's host as Slurm placed it."""
@@ -471,6 +561,55 @@ CONFIG = {"version", "ranks", "method", "concurrency", "duration", "KiB buffer_s
           "recv delay", "nodes", "pipelines", "sync", "compute sparsity", "aio engine", "seed",
           "repetition", "repetitions", "warmup (s)", "recv model", "recv stddev (s)",
           "progress interval (s)", "recv phase"}
+
+
+def test_srun_rank_killed(slurm, work):
+    """A rank of an srun step killed with SIGKILL: the step ends within seconds (Slurm's PMIx
+    plugin cancels it, SIGKILL to the other tasks), srun names the task, no process is left,
+    and no data file: each rank's janitor, outside the step's process tree, removes its rank's
+    files, the dead one's and the survivor's (killed without a chance to clean up)."""
+    e = env(**slurm["env"])
+    data = os.path.join(work, "data")
+    os.mkdir(data)
+    base = os.path.join(data, "k")
+    cmd = ["srun", f"--mpi={srun_mpi()}", "-N", "1", "-n", "2", "--cpus-per-task=2", bench(),
+           "--method", "openmp", "--concurrency", "2", "--duration", "30", "--recv-delay",
+           "0.05", "--buffer-size", "64", "--output-file", base]
+    p = subprocess.Popen(cmd, env=e, cwd=work, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True)
+    try:
+        victim = None
+        t0 = time.time()
+        while victim is None and time.time() - t0 < 60:
+            time.sleep(0.2)
+            for pid in subprocess.run(["pgrep", "-f", base], capture_output=True,
+                                      text=True).stdout.split():
+                try:
+                    environ = open(f"/proc/{pid}/environ", "rb").read().split(b"\0")
+                    comm = open(f"/proc/{pid}/comm").read().strip()
+                except OSError:
+                    continue
+                if b"SLURM_PROCID=1" in environ and comm != "ipb-janitor":
+                    victim = int(pid)
+        assert victim is not None, "rank 1 did not start"
+        time.sleep(1.0)  # into the timed phase
+        assert len(os.listdir(data)) == 4, os.listdir(data)
+        t_kill = time.time()
+        os.kill(victim, signal.SIGKILL)
+        out, err = p.communicate(timeout=60)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    took = time.time() - t_kill
+    assert p.returncode != 0, err
+    assert took < 10, f"the step took {took:.1f} s to end after rank 1 was killed\n{err}"
+    assert re.search(r"task 1: Killed", err), err
+    time.sleep(0.5)  # the janitors' unlink follows their rank's death by microseconds
+    assert os.listdir(data) == [], f"data files left: {os.listdir(data)}\n{err}"
+    assert "janitor removed" in err, err
+    left = subprocess.run(["pgrep", "-f", base], capture_output=True, text=True).stdout
+    assert left == "", f"processes left: {left}"
 
 
 def test_srun_gives_the_same_rows_as_mpirun(slurm, work):
