@@ -77,8 +77,10 @@ void ipb_stop_notice_settle(struct ipb_stop_notice *n)
         MPI_Wait(&n->recv_req, MPI_STATUS_IGNORE);
     }
     n->recv_req = MPI_REQUEST_NULL;
-    if (n->sent)
-        MPI_Waitall(n->nranks, n->send_req, MPI_STATUSES_IGNORE);
+    /* One MPI_Wait per request, not MPI_Waitall(..., MPI_STATUSES_IGNORE): MPICH declares the
+     * statuses as an array parameter and gcc 12 warns that its (MPI_Status *)1 is too small. */
+    for (int r = 0; n->sent && r < n->nranks; r++)
+        MPI_Wait(&n->send_req[r], MPI_STATUS_IGNORE);
     n->received = n->sent = false;
 }
 
