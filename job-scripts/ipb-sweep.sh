@@ -245,10 +245,12 @@ launch_words() {
         fi
         ;;
     srun)
-        # --mpi: see SRUN_MPI above. --cpus-per-task gives each rank the CPUs its threads or
-        # children run on; more CPUs than the node has would make srun wait forever, hence
-        # --overcommit.
-        LAUNCH+=(--mpi="$SRUN_MPI" --nodes="$nodes" --ntasks-per-node="$ppn"
+        # --mpi: see SRUN_MPI above. --kill-on-bad-exit=1: a rank that dies ends the step (the
+        # PMIx plugin does that by itself; under pmi2 the other ranks of an MPICH job would wait
+        # in their next collective until --run-timeout). --cpus-per-task gives each rank the
+        # CPUs its threads or children run on; more CPUs than the node has would make srun wait
+        # forever, hence --overcommit.
+        LAUNCH+=(--mpi="$SRUN_MPI" --kill-on-bad-exit=1 --nodes="$nodes" --ntasks-per-node="$ppn"
             --ntasks="$total" --cpus-per-task="$cpr")
         [ $((ppn * cpr)) -gt "$NODE_CPUS" ] && LAUNCH+=(--overcommit)
         [ -n "$BIND" ] && LAUNCH+=(--cpu-bind="$BIND")
