@@ -95,7 +95,7 @@ if grep -q 'warning:' "$work/make.log"; then
     grep 'warning:' "$work/make.log"
 fi
 
-say "make check -j1 (about 3-4 minutes)"
+say "make check -j1 (4 to 6 minutes on 2 cores)"
 make -C "$build" check -j1 2>&1 | grep --line-buffered -E '^(PASS|FAIL|SKIP|XFAIL|XPASS|ERROR):|^# [A-Z]+:'
 rc=${PIPESTATUS[0]}
 if [ "$rc" -ne 0 ]; then
