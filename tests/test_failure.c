@@ -264,9 +264,28 @@ static void test_enospc(void **state)
     }
     snprintf(c->mnt, sizeof c->mnt, "%s", mnt);
 
+    /* Results files of an earlier run (data on the real disk): they must come out of the
+     * failed run byte for byte as they went in. */
+    char h5[4200], earlier[4300];
+    snprintf(h5, sizeof h5, "%s/results.h5", c->dir);
+    snprintf(earlier, sizeof earlier, "%s/earlier", c->dir);
+    struct th_argv a;
+    th_mpirun(&a, 1);
+    const char *pre[] = {"--duration", "0.2", "--recv-delay", "0.01", "--buffer-size", "16",
+                         "--output-file", earlier, "--dat", dat, "--hdf5", h5, NULL};
+    for (const char *const *s = pre; *s != NULL; s++)
+        th_argv_add(&a, *s);
+    th_run(&a, c->dir, 40.0, &c->r);
+    th_argv_free(&a);
+    TH_EXPECT(&c->r, c->r.exited && c->r.status == 0, "the earlier run failed");
+    th_result_free(&c->r);
+    memset(&c->r, 0, sizeof c->r);
+    size_t dat_len = 0, h5_len = 0;
+    char *dat_before = th_read_file(dat, &dat_len), *h5_before = th_read_file(h5, &h5_len);
+    TH_EXPECT(NULL, dat_before != NULL && h5_before != NULL, "the earlier run left no results");
+
     /* 384 KiB buffers into 1 MiB: the third buffer fits only partly (a short write, which the
      * program must continue) and the next write gets ENOSPC */
-    struct th_argv a;
     th_mpirun(&a, 1);
     const char *args[] = {"--method",
                           ec->method,
@@ -282,6 +301,8 @@ static void test_enospc(void **state)
                           base,
                           "--dat",
                           dat,
+                          "--hdf5",
+                          h5,
                           NULL};
     for (const char *const *s = args; *s != NULL; s++)
         th_argv_add(&a, *s);
@@ -311,9 +332,21 @@ static void test_enospc(void **state)
               "no stderr line names rank 0, the pipeline, its file %s.0.<p> and \"No space left "
               "on device\"",
               base);
-    expect_no_result(c, dat);
+    size_t dat_len2 = 0, h5_len2 = 0;
+    char *dat_after = th_read_file(dat, &dat_len2), *h5_after = th_read_file(h5, &h5_len2);
+    int dat_same = dat_after && dat_len2 == dat_len && memcmp(dat_after, dat_before, dat_len) == 0;
+    int h5_same = h5_after && h5_len2 == h5_len && memcmp(h5_after, h5_before, h5_len) == 0;
+    free(dat_before);
+    free(h5_before);
+    free(dat_after);
+    free(h5_after);
+    TH_EXPECT(r, dat_same, "the --dat file changed in a failed run (%zu -> %zu bytes)", dat_len,
+              dat_len2);
+    TH_EXPECT(r, h5_same, "the HDF5 results file changed in a failed run (%zu -> %zu bytes)",
+              h5_len, h5_len2);
     expect_no_data_files(c, mnt, "");
-    expect_no_data_files(c, c->dir, "full|full results.dat");
+    expect_no_data_files(c, c->dir,
+                         "full results.dat results.h5|full results.dat results.h5 results.h5.lock");
 }
 
 /* ---- io_uring refused by the kernel --------------------------------------------------------- */
