@@ -424,17 +424,32 @@ def describe_conditions(df):
     return ", ".join(parts), varies
 
 
-def format_table(t, fmt="text", digits=1):
+def series_table(df, value="throughput_mib_s"):
+    """One row per series (the runs of one --repetitions invocation, tied by series_id): its
+    method, ranks and concurrency, how many repetitions are in the files, and the mean, sample
+    stddev (n-1; nan for one), min and max of value over them."""
+    _column(df, value, f"--value {value}")
+    _column(df, "series_id", "--series (the Python original's files have no series)")
+    if df.empty:
+        return pd.DataFrame()
+    g = df.groupby(["series_id", "method", "ranks", "concurrency"], sort=False)[value]
+    t = g.agg(["count", "mean", "std", "min", "max"])
+    t.columns = ["n", "mean", "stddev", "min", "max"]
+    return t
+
+
+def format_table(t, fmt="text", digits=1, col_label=lambda c: f"c={c}"):
     """The pivot as aligned text, CSV or Markdown."""
     if t.empty:
         return "(no runs selected)\n"
     names = list(t.index.names)
-    header = names + [f"c={c}" for c in t.columns]
+    header = names + [col_label(c) for c in t.columns]
     rows = []
     for key, row in t.iterrows():
         key = key if isinstance(key, tuple) else (key,)
         cells = [_fmt_key(k) for k in key]
-        cells += ["" if pd.isna(v) else f"{v:.{digits}f}" for v in row]
+        cells += ["" if pd.isna(v) else (str(int(v)) if c == "n" else f"{v:.{digits}f}")
+                  for c, v in zip(t.columns, row)]
         rows.append(cells)
     if fmt == "csv":
         header = names + [str(c) for c in t.columns]

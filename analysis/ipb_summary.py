@@ -11,6 +11,7 @@ Examples:
   ipb_summary.py results.h5 --where method=fork,aio --by label
   ipb_summary.py tests/data/original/polaris-results.*.dat
   ipb_summary.py results.h5 --value compute_throughput_mib_s --agg max --format markdown
+  ipb_summary.py results.h5 --series          # mean/stddev/min/max over --repetitions
 """
 
 import argparse
@@ -36,7 +37,21 @@ def main(argv=None):
     p.add_argument("--format", default="text", choices=["text", "csv", "markdown"],
                    help="output format (default: text)")
     p.add_argument("--digits", type=int, default=1, help="decimals in the cells (default: 1)")
+    p.add_argument("--series", action="store_true",
+                   help="one row per series of --repetitions (series_id): n, mean, stddev "
+                        "(sample), min and max of --value over its repetitions")
     a = p.parse_args(argv)
+    if a.series:
+        try:
+            df = R.select(R.load(a.files), a.where, a.label, a.include_interrupted)
+            t = R.series_table(df, a.value)
+        except R.InputError as e:
+            print(f"ipb_summary.py: {e}", file=sys.stderr)
+            return 2
+        if a.format == "text":
+            print(f"{a.value} over the repetitions of each series ({len(df)} runs)")
+        print(R.format_table(t, a.format, a.digits, col_label=str), end="")
+        return 0
     try:
         df = R.load(a.files)
         df = R.select(df, a.where, a.label, a.include_interrupted)

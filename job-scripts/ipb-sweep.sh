@@ -370,10 +370,16 @@ run_message() {
 echo "ipb-sweep: $total_runs runs ($STUDY; $(words "$METHODS" | wc -w) methods, concurrency $(words "$CONCURRENCY"), ranks/node $(words "$RANKS"), nodes $(words "$NODES"); ${DURATION} s each) via $LAUNCHER" >&2
 echo "ipb-sweep: label '$LABEL'; data in $DATA_DIR; results $H5 and $DAT; logs in $LOGS/" >&2
 t_start=$(date +%s)
-i=0 ok=0 failed=0 FAILED_RUNS=() CUT_BY="" CUT_RUN=""
-# A stop signal to this script (Slurm signals the batch shell too) is noted here; bash runs the
-# trap when the run in progress returns (its processes get the signal themselves and stop).
-for sig in TERM INT USR1; do trap "CUT_BY=\${CUT_BY:-SIG$sig}" "$sig"; done
+i=0 ok=0 failed=0 FAILED_RUNS=() CUT_BY="" CUT_RUN="" run_pid=""
+# A stop signal to this script is noted, and passed on to the run in progress as SIGTERM: the
+# run is started in the background and waited for, because bash runs a trap only once a
+# foreground command has returned, and `timeout` puts the run in a process group of its own,
+# which a signal to this script's group does not reach. (timeout passes SIGTERM on to the
+# launcher; mpirun and the program take it from there. USR1 is not passed as such: timeout
+# would die of it and leave the run behind.)
+for sig in TERM INT USR1; do
+    trap "CUT_BY=\${CUT_BY:-SIG$sig}; [ -n \"\$run_pid\" ] && kill -TERM \"\$run_pid\" 2>/dev/null" "$sig"
+done
 for p in "${POINTS[@]}"; do
     [ -n "$CUT_BY" ] && break
     read -r nodes ppn method c rep <<<"$p"
@@ -395,8 +401,16 @@ for p in "${POINTS[@]}"; do
     log=$(printf '%s/run-%04d.log' "$LOGS" "$i")
     q "${LAUNCH[@]}" "${BENCH[@]}" >"$log"
     echo >>"$log"
-    timeout --kill-after=30 "$RUN_TIMEOUT" "${LAUNCH[@]}" "${BENCH[@]}" >>"$log" 2>&1 </dev/null
-    rc=$?
+    timeout --kill-after=30 "$RUN_TIMEOUT" "${LAUNCH[@]}" "${BENCH[@]}" >>"$log" 2>&1 </dev/null &
+    run_pid=$!
+    while :; do
+        wait "$run_pid"
+        rc=$?
+        # above 128 with the run still there: a trapped signal cut the wait short, not the run
+        [ "$rc" -gt 128 ] && kill -0 "$run_pid" 2>/dev/null && continue
+        break
+    done
+    run_pid=""
     row=$(grep -v '^#' "$log" | awk -F'\t' 'NF > 20' | tail -n 1)
     if [ "$rc" = 0 ] && [ -n "$row" ]; then
         ok=$((ok + 1))
@@ -404,7 +418,7 @@ for p in "${POINTS[@]}"; do
     elif [ "$rc" = 3 ] || [ -n "$CUT_BY" ]; then
         # Interrupted: the program recorded what it measured (if it reached its timed phase).
         msg=$(run_message "$log")
-        CUT_BY=${CUT_BY:-signal}
+        CUT_BY=${CUT_BY:-an interrupted run}
         CUT_RUN="[$i] $what: exit status $rc${msg:+: $msg} ($log)"
         printf 'ipb-sweep:         CUT (exit status %s)%s; log %s; no further run starts\n' \
             "$rc" "${msg:+: $msg}" "$log" >&2

@@ -1364,3 +1364,30 @@ int th_exists(const char *path)
     struct stat st;
     return lstat(path, &st) == 0;
 }
+
+/* ---- a test's scratch state ------------------------------------------------------------------- */
+
+int th_ctx_setup_tagged(void **state, const char *tag)
+{
+    struct th_ctx *c = calloc(1, sizeof *c);
+    if (c == NULL)
+        return -1;
+    c->param = *state;
+    c->dir = th_mkdtemp(tag);
+    if (c->dir == NULL) {
+        free(c);
+        return -1;
+    }
+    *state = c;
+    return 0;
+}
+
+int th_ctx_teardown(void **state)
+{
+    struct th_ctx *c = *state;
+    th_abandon(c->proc);
+    th_result_free(&c->r);
+    th_scratch_release(c->dir, c->mnt);
+    free(c);
+    return 0;
+}

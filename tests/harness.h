@@ -203,6 +203,24 @@ char *th_read_file(const char *path, size_t *len);
 int th_write_file(const char *path, const char *content);
 int th_exists(const char *path); /* lstat succeeds */
 
+/* ---- a test's scratch state (cmocka fixtures) ----------------------------------------------- */
+
+/* What most failure tests need: their case (the cmocka initial state), a fresh directory, a
+ * file system mounted in it (or ""), a run still going when a check failed, and a result. */
+struct th_ctx {
+    const void *param;
+    char *dir;
+    char mnt[4200];
+    struct th_proc *proc;
+    struct th_result r;
+};
+
+/* cmocka setup: a th_ctx with param = the test's initial state and a new directory under /tmp
+ * named after tag. */
+int th_ctx_setup_tagged(void **state, const char *tag);
+/* cmocka teardown: kill a run still going, free the result, unmount, remove the directory. */
+int th_ctx_teardown(void **state);
+
 /* ---- assertions that explain themselves ---------------------------------------------------- */
 
 void th_report(struct th_result *r, const char *file, int line, const char *cond, const char *fmt,

@@ -11,6 +11,7 @@ Run by `make check` (tests/test_analysis.sh), which exports IPB_BIN and IPB_MPIE
 
 import math
 import os
+import re
 import shutil
 import struct
 import subprocess
@@ -234,6 +235,36 @@ def test_interrupted_runs_left_out_unless_asked(sweep, tmp_path):
     p = run_cmd(*args, "--include-interrupted")
     assert p.returncode == 0 and "left out" not in p.stderr, p.stderr
     assert "99999.000" in p.stdout, p.stdout
+
+
+def test_series_summary_matches_the_programs_own(tmp_path):
+    """--repetitions 3: ipb_summary.py --series gives, per series, n and the mean, sample stddev,
+    min and max of the three rows, and the same figures as the program's own [summary] line."""
+    env = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")
+    h5 = str(tmp_path / "rep.h5")
+    cmd = launcher(1) + [bench_path(), "--method", "aio", "--concurrency", "2", "--duration",
+                         "0.3", "--recv-delay", "0.01", "--buffer-size", "64", "--repetitions",
+                         "3", "--output-file", str(tmp_path / "d"), "--hdf5", h5]
+    p = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+    m = re.search(r"\[summary\] series (\S+), 3 repetitions .*drain throughput "
+                  r"([\d.]+)/([\d.]+)/([\d.]+)/([\d.]+) MiB/s", p.stderr)
+    assert m, p.stderr
+    runs = h5_runs(h5)
+    tp = [float(x) for x in runs["throughput_mib_s"]]
+    q = run_cmd(os.path.join(ANALYSIS, "ipb_summary.py"), h5, "--series", "--format", "csv",
+                "--digits", "6")
+    assert q.returncode == 0, q.stderr
+    lines = q.stdout.strip().split("\n")
+    assert lines[0] == "series_id,method,ranks,concurrency,n,mean,stddev,min,max"
+    assert len(lines) == 2, q.stdout
+    cells = lines[1].split(",")
+    assert cells[:5] == [m.group(1), "aio", "1", "2", "3"]
+    mean = sum(tp) / 3
+    sd = (sum((x - mean) ** 2 for x in tp) / 2) ** 0.5
+    got = [float(x) for x in cells[5:]]
+    assert got == pytest.approx([mean, sd, min(tp), max(tp)], abs=1e-6)
+    assert got == pytest.approx([float(m.group(i)) for i in range(2, 6)], abs=1e-3)
 
 
 def test_summary_of_the_original_by_value():

@@ -18,37 +18,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-struct ctx {
-    const void *param;
-    char *dir;
-    char mnt[4200];       /* to unmount in teardown, or "" */
-    struct th_proc *proc; /* still running when a check failed */
-    struct th_result r;
-};
-
 static int setup(void **state)
 {
-    struct ctx *c = calloc(1, sizeof *c);
-    if (c == NULL)
-        return -1;
-    c->param = *state;
-    c->dir = th_mkdtemp("fail");
-    if (c->dir == NULL) {
-        free(c);
-        return -1;
-    }
-    *state = c;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    struct ctx *c = *state;
-    th_abandon(c->proc);
-    th_result_free(&c->r);
-    th_scratch_release(c->dir, c->mnt);
-    free(c);
-    return 0;
+    return th_ctx_setup_tagged(state, "fail");
 }
 
 /* Does s name "<word> <n>" (also "<word>=<n>", "<word>: n", "<word> #n")? */
@@ -71,7 +43,7 @@ static int names_number(const char *s, const char *word, unsigned n)
 
 /* After a failed run: no result row anywhere, and only `allowed` left in the directory (the
  * --dat file may exist only if it holds no row). */
-static void expect_no_result(struct ctx *c, const char *dat)
+static void expect_no_result(struct th_ctx *c, const char *dat)
 {
     struct th_result *r = &c->r;
     struct th_dat d;
@@ -91,7 +63,7 @@ static void expect_no_result(struct ctx *c, const char *dat)
 }
 
 /* The data directory holds no data file: its listing is one of the '|'-separated `allowed`. */
-static void expect_no_data_files(struct ctx *c, const char *dir, const char *allowed)
+static void expect_no_data_files(struct th_ctx *c, const char *dir, const char *allowed)
 {
     int n;
     char *names = th_listdir(dir, &n);
@@ -142,7 +114,7 @@ static const struct kill_case kill_cases[] = {{1, 0, 0}, {2, 1, 1}};
 
 static void test_fork_child_killed(void **state)
 {
-    struct ctx *c = *state;
+    struct th_ctx *c = *state;
     const struct kill_case *kc = c->param;
     /* Long, so that "the job ends within seconds" is seen: the other ranks must stop when told
      * (stop_notice.h), not at the end of --duration. */
@@ -181,8 +153,8 @@ static void test_fork_child_killed(void **state)
     int ended_early = th_pump(c->proc, 1.5);
     struct th_pinfo ps[64];
     int n = th_find_ipb(th_proc_pid(c->proc), ps, 64);
-    pid_t victim = th_find_ipb_role(th_proc_pid(c->proc), TH_CHILD,
-                                    kc->np == 1 ? -1 : (int)kc->victim_rank);
+    pid_t victim =
+        th_find_ipb_role(th_proc_pid(c->proc), TH_CHILD, kc->np == 1 ? -1 : (int)kc->victim_rank);
     if (ended_early || victim < 0)
         print_error("---- ran: %s\n", cmd);
     free(cmd);
@@ -250,7 +222,7 @@ static const struct enospc_case enospc_cases[] = {
 
 static void test_enospc(void **state)
 {
-    struct ctx *c = *state;
+    struct th_ctx *c = *state;
     const struct enospc_case *ec = c->param;
     char mnt[4200], base[4300], dat[4200];
     snprintf(mnt, sizeof mnt, "%s/full", c->dir);
@@ -264,9 +236,39 @@ static void test_enospc(void **state)
     }
     snprintf(c->mnt, sizeof c->mnt, "%s", mnt);
 
+    /* Results files of an earlier run (data on the real disk): they must come out of the
+     * failed run byte for byte as they went in. */
+    char h5[4200], earlier[4300];
+    snprintf(h5, sizeof h5, "%s/results.h5", c->dir);
+    snprintf(earlier, sizeof earlier, "%s/earlier", c->dir);
+    struct th_argv a;
+    th_mpirun(&a, 1);
+    const char *pre[] = {"--duration",
+                         "0.2",
+                         "--recv-delay",
+                         "0.01",
+                         "--buffer-size",
+                         "16",
+                         "--output-file",
+                         earlier,
+                         "--dat",
+                         dat,
+                         "--hdf5",
+                         h5,
+                         NULL};
+    for (const char *const *s = pre; *s != NULL; s++)
+        th_argv_add(&a, *s);
+    th_run(&a, c->dir, 40.0, &c->r);
+    th_argv_free(&a);
+    TH_EXPECT(&c->r, c->r.exited && c->r.status == 0, "the earlier run failed");
+    th_result_free(&c->r);
+    memset(&c->r, 0, sizeof c->r);
+    size_t dat_len = 0, h5_len = 0;
+    char *dat_before = th_read_file(dat, &dat_len), *h5_before = th_read_file(h5, &h5_len);
+    TH_EXPECT(NULL, dat_before != NULL && h5_before != NULL, "the earlier run left no results");
+
     /* 384 KiB buffers into 1 MiB: the third buffer fits only partly (a short write, which the
      * program must continue) and the next write gets ENOSPC */
-    struct th_argv a;
     th_mpirun(&a, 1);
     const char *args[] = {"--method",
                           ec->method,
@@ -282,6 +284,8 @@ static void test_enospc(void **state)
                           base,
                           "--dat",
                           dat,
+                          "--hdf5",
+                          h5,
                           NULL};
     for (const char *const *s = args; *s != NULL; s++)
         th_argv_add(&a, *s);
@@ -311,9 +315,21 @@ static void test_enospc(void **state)
               "no stderr line names rank 0, the pipeline, its file %s.0.<p> and \"No space left "
               "on device\"",
               base);
-    expect_no_result(c, dat);
+    size_t dat_len2 = 0, h5_len2 = 0;
+    char *dat_after = th_read_file(dat, &dat_len2), *h5_after = th_read_file(h5, &h5_len2);
+    int dat_same = dat_after && dat_len2 == dat_len && memcmp(dat_after, dat_before, dat_len) == 0;
+    int h5_same = h5_after && h5_len2 == h5_len && memcmp(h5_after, h5_before, h5_len) == 0;
+    free(dat_before);
+    free(h5_before);
+    free(dat_after);
+    free(h5_after);
+    TH_EXPECT(r, dat_same, "the --dat file changed in a failed run (%zu -> %zu bytes)", dat_len,
+              dat_len2);
+    TH_EXPECT(r, h5_same, "the HDF5 results file changed in a failed run (%zu -> %zu bytes)",
+              h5_len, h5_len2);
     expect_no_data_files(c, mnt, "");
-    expect_no_data_files(c, c->dir, "full|full results.dat");
+    expect_no_data_files(c, c->dir,
+                         "full results.dat results.h5|full results.dat results.h5 results.h5.lock");
 }
 
 /* ---- io_uring refused by the kernel --------------------------------------------------------- */
@@ -324,7 +340,7 @@ static void test_enospc(void **state)
  * with the auto engine, the run must fall back to POSIX AIO and say so in the row. */
 static void test_io_uring_refused(void **state)
 {
-    struct ctx *c = *state;
+    struct th_ctx *c = *state;
     const char *engine = c->param; /* "io_uring" or NULL (auto) */
     if (!th_can_deny_io_uring()) {
         print_error("this build cannot deny io_uring_setup: skipped\n");
@@ -416,7 +432,7 @@ static const struct fault_case fault_cases[] = {
 
 static void test_fault_in_rank1(void **state)
 {
-    struct ctx *c = *state;
+    struct th_ctx *c = *state;
     const struct fault_case *fc = c->param;
     char base[4200], dat[4200];
     snprintf(base, sizeof base, "%s/data", c->dir);
@@ -476,7 +492,7 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < sizeof kill_cases / sizeof kill_cases[0]; i++) {
         snprintf(names[n], sizeof names[n], "fork child of rank %u killed (-np %u)",
                  kill_cases[i].victim_rank, kill_cases[i].np);
-        tests[n] = (struct CMUnitTest){names[n], test_fork_child_killed, setup, teardown,
+        tests[n] = (struct CMUnitTest){names[n], test_fork_child_killed, setup, th_ctx_teardown,
                                        (void *)&kill_cases[i]};
         n++;
     }
@@ -484,19 +500,21 @@ int main(int argc, char **argv)
         const struct enospc_case *ec = &enospc_cases[i];
         snprintf(names[n], sizeof names[n], "ENOSPC on a full tmpfs: --method %s%s%s", ec->method,
                  ec->engine ? " --aio-engine " : "", ec->engine ? ec->engine : "");
-        tests[n] = (struct CMUnitTest){names[n], test_enospc, setup, teardown, (void *)ec};
+        tests[n] = (struct CMUnitTest){names[n], test_enospc, setup, th_ctx_teardown, (void *)ec};
         n++;
     }
     for (size_t i = 0; i < sizeof fault_cases / sizeof fault_cases[0]; i++) {
         const struct fault_case *fc = &fault_cases[i];
         snprintf(names[n], sizeof names[n], "%s in rank 1 of 2: --method %s%s%s", fc->fault,
                  fc->method, fc->engine ? " --aio-engine " : "", fc->engine ? fc->engine : "");
-        tests[n] = (struct CMUnitTest){names[n], test_fault_in_rank1, setup, teardown, (void *)fc};
+        tests[n] =
+            (struct CMUnitTest){names[n], test_fault_in_rank1, setup, th_ctx_teardown, (void *)fc};
         n++;
     }
-    tests[n++] = (struct CMUnitTest){"io_uring refused: --aio-engine io_uring fails cleanly",
-                                     test_io_uring_refused, setup, teardown, (void *)"io_uring"};
+    tests[n++] =
+        (struct CMUnitTest){"io_uring refused: --aio-engine io_uring fails cleanly",
+                            test_io_uring_refused, setup, th_ctx_teardown, (void *)"io_uring"};
     tests[n++] = (struct CMUnitTest){"io_uring refused: the auto engine falls back to posix",
-                                     test_io_uring_refused, setup, teardown, NULL};
+                                     test_io_uring_refused, setup, th_ctx_teardown, NULL};
     return _cmocka_run_group_tests("run failures (mpirun)", tests, n, NULL, NULL);
 }

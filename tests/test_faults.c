@@ -24,36 +24,9 @@
 #include <time.h>
 #include <unistd.h>
 
-struct ctx {
-    const void *param;
-    char *dir;
-    struct th_proc *proc; /* still running when a check failed */
-    struct th_result r;
-};
-
 static int setup(void **state)
 {
-    struct ctx *c = calloc(1, sizeof *c);
-    if (c == NULL)
-        return -1;
-    c->param = *state;
-    c->dir = th_mkdtemp("faults");
-    if (c->dir == NULL) {
-        free(c);
-        return -1;
-    }
-    *state = c;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    struct ctx *c = *state;
-    th_abandon(c->proc);
-    th_result_free(&c->r);
-    th_scratch_release(c->dir, NULL);
-    free(c);
-    return 0;
+    return th_ctx_setup_tagged(state, "faults");
 }
 
 static int column(const char *name)
@@ -107,10 +80,10 @@ static int h5dump_count(const char *file, const char *text)
 /* ---- stop signals in the timed phase --------------------------------------------------------- */
 
 enum target {
-    TO_EVERY_PROCESS, /* every rank and fork child, as Slurm signals a step at its time limit */
-    TO_RANK1,         /* one rank: the others must hear of it and stop too */
+    TO_EVERY_PROCESS,  /* every rank and fork child, as Slurm signals a step at its time limit */
+    TO_RANK1,          /* one rank: the others must hear of it and stop too */
     TO_CHILD_OF_RANK1, /* one fork child only: the rank must notice and stop its run */
-    TO_MPIRUN,        /* Ctrl-C at mpirun, which then signals its ranks (see recorded_signal) */
+    TO_MPIRUN,         /* Ctrl-C at mpirun, which then signals its ranks (see recorded_signal) */
 };
 
 struct int_case {
@@ -165,7 +138,7 @@ static const char *target_name(enum target t)
     }
 }
 
-static void start_long_run(struct ctx *c, const char *method, const char *engine,
+static void start_long_run(struct th_ctx *c, const char *method, const char *engine,
                            const char *concurrency, char *cmd_out, size_t cmd_len)
 {
     char base[4200], dat[4200], h5[4200];
@@ -174,9 +147,23 @@ static void start_long_run(struct ctx *c, const char *method, const char *engine
     snprintf(h5, sizeof h5, "%s/results.h5", c->dir);
     struct th_argv a;
     th_mpirun(&a, 2);
-    const char *args[] = {"--method", method, "--concurrency", concurrency, "--duration", "30",
-                          "--recv-delay", "0.05", "--buffer-size", "64", "--output-file", base,
-                          "--dat", dat, "--hdf5", h5, NULL};
+    const char *args[] = {"--method",
+                          method,
+                          "--concurrency",
+                          concurrency,
+                          "--duration",
+                          "30",
+                          "--recv-delay",
+                          "0.05",
+                          "--buffer-size",
+                          "64",
+                          "--output-file",
+                          base,
+                          "--dat",
+                          dat,
+                          "--hdf5",
+                          h5,
+                          NULL};
     for (const char *const *s = args; *s != NULL; s++)
         th_argv_add(&a, *s);
     if (engine != NULL) {
@@ -192,7 +179,7 @@ static void start_long_run(struct ctx *c, const char *method, const char *engine
 
 static void test_interrupt(void **state)
 {
-    struct ctx *c = *state;
+    struct th_ctx *c = *state;
     const struct int_case *ic = c->param;
     char cmd[8192];
     start_long_run(c, ic->method, ic->engine, ic->concurrency, cmd, sizeof cmd);
@@ -209,9 +196,9 @@ static void test_interrupt(void **state)
         const struct th_pinfo *p = &ps[i];
         int hit = ic->target == TO_EVERY_PROCESS ? p->role != TH_JANITOR
                   : ic->target == TO_RANK1       ? p->role == TH_RANK && p->rank == 1
-                  : ic->target == TO_CHILD_OF_RANK1 ? p->role == TH_CHILD && p->rank == 1 &&
-                                                          sent == 0
-                                                    : 0;
+                  : ic->target == TO_CHILD_OF_RANK1
+                      ? p->role == TH_CHILD && p->rank == 1 && sent == 0
+                      : 0;
         if (hit && kill(p->pid, ic->sig) == 0)
             sent++;
     }
@@ -219,8 +206,8 @@ static void test_interrupt(void **state)
         sent++;
     TH_EXPECT(NULL, sent > 0, "no process to signal (%s) among %d io-pipeline-bench processes",
               target_name(ic->target), n);
-    print_error("sent %s to %s (%d process%s)\n", sig_name(ic->sig), target_name(ic->target),
-                sent, sent == 1 ? "" : "es");
+    print_error("sent %s to %s (%d process%s)\n", sig_name(ic->sig), target_name(ic->target), sent,
+                sent == 1 ? "" : "es");
 
     struct th_proc *p = c->proc;
     c->proc = NULL;
@@ -295,7 +282,7 @@ static const char *const kill_methods[] = {"openmp", "fork", "aio"};
 
 static void test_rank_killed(void **state)
 {
-    struct ctx *c = *state;
+    struct th_ctx *c = *state;
     const char *const *method = c->param;
     char cmd[8192];
     start_long_run(c, *method, NULL, "4", cmd, sizeof cmd);
@@ -307,8 +294,7 @@ static void test_rank_killed(void **state)
     TH_EXPECT(NULL, victim > 0, "rank 1 not found");
     char before[4200];
     data_files(c->dir, before, sizeof before);
-    TH_EXPECT(NULL, strstr(before, "data.1.0") != NULL, "rank 1's files are not there: %s",
-              before);
+    TH_EXPECT(NULL, strstr(before, "data.1.0") != NULL, "rank 1's files are not there: %s", before);
     TH_EXPECT(NULL, kill(victim, SIGKILL) == 0, "kill -9 %d: %s", (int)victim, strerror(errno));
 
     struct th_proc *p = c->proc;
@@ -342,7 +328,7 @@ static void test_rank_killed(void **state)
 
 /* ---- results paths that are links or belong to someone else ---------------------------------- */
 
-static void short_run(struct ctx *c, const char *dat, const char *h5, const char *as_user)
+static void short_run(struct th_ctx *c, const char *dat, const char *h5, const char *as_user)
 {
     char base[4200];
     snprintf(base, sizeof base, "%s/data", c->dir);
@@ -361,8 +347,8 @@ static void short_run(struct ctx *c, const char *dat, const char *h5, const char
     } else {
         th_mpirun(&a, 1);
     }
-    const char *args[] = {"--duration", "0.3", "--recv-delay", "0.01", "--buffer-size", "16",
-                          "--output-file", base, NULL};
+    const char *args[] = {"--duration", "0.3",           "--recv-delay", "0.01", "--buffer-size",
+                          "16",         "--output-file", base,           NULL};
     for (const char *const *s = args; *s != NULL; s++)
         th_argv_add(&a, *s);
     if (dat != NULL) {
@@ -394,7 +380,7 @@ static int dat_rows(const char *path)
 
 static void test_results_symlinks(void **state)
 {
-    struct ctx *c = *state;
+    struct th_ctx *c = *state;
     char real_dir[4200], real_dat[4300], real_h5[4300], dat[4200], h5[4200], link[4200];
     snprintf(real_dir, sizeof real_dir, "%s/elsewhere", c->dir);
     TH_EXPECT(NULL, mkdir(real_dir, 0755) == 0, "mkdir %s", real_dir);
@@ -419,14 +405,15 @@ static void test_results_symlinks(void **state)
     TH_EXPECT(&c->r, dat_rows(real_dat) == 3, "the link's target holds %d rows, expected 3",
               dat_rows(real_dat));
     int runs = h5dump_count(real_h5, "\"sequential\"");
-    TH_EXPECT(&c->r, runs == 3, "the HDF5 target holds %d runs, expected 3 (appended through the "
-                                "link)",
+    TH_EXPECT(&c->r, runs == 3,
+              "the HDF5 target holds %d runs, expected 3 (appended through the "
+              "link)",
               runs);
 }
 
 static void test_results_owned_by_another_user(void **state)
 {
-    struct ctx *c = *state;
+    struct th_ctx *c = *state;
     const uid_t nobody = 65534;
     char dat[4200], h5[4200];
     snprintf(dat, sizeof dat, "%s/results.dat", c->dir);
@@ -460,12 +447,12 @@ static void test_results_owned_by_another_user(void **state)
     TH_EXPECT(r, !r->timed_out, "the run as nobody hung");
     TH_EXPECT(r, r->exited && r->status == 2,
               "appending to another user's HDF5 file must be refused with status 2");
-    TH_EXPECT(r, strstr(r->err, "owned by uid 0") != NULL,
-              "stderr does not say whose file it is");
+    TH_EXPECT(r, strstr(r->err, "owned by uid 0") != NULL, "stderr does not say whose file it is");
     struct stat after;
-    TH_EXPECT(r, stat(h5, &after) == 0 && after.st_ino == before.st_ino &&
-                     after.st_uid == 0 && after.st_mtim.tv_sec == before.st_mtim.tv_sec &&
-                     after.st_mtim.tv_nsec == before.st_mtim.tv_nsec,
+    TH_EXPECT(r,
+              stat(h5, &after) == 0 && after.st_ino == before.st_ino && after.st_uid == 0 &&
+                  after.st_mtim.tv_sec == before.st_mtim.tv_sec &&
+                  after.st_mtim.tv_nsec == before.st_mtim.tv_nsec,
               "root's HDF5 file was replaced or modified");
     char left[4200];
     data_files(c->dir, left, sizeof left);
@@ -483,20 +470,21 @@ int main(int argc, char **argv)
         snprintf(names[n], sizeof names[n], "%s to %s: %s%s%s", sig_name(ic->sig),
                  target_name(ic->target), ic->method, ic->engine ? " " : "",
                  ic->engine ? ic->engine : "");
-        tests[n] = (struct CMUnitTest){names[n], test_interrupt, setup, teardown, (void *)ic};
+        tests[n] =
+            (struct CMUnitTest){names[n], test_interrupt, setup, th_ctx_teardown, (void *)ic};
         n++;
     }
     for (size_t i = 0; i < 3; i++) {
         snprintf(names[n], sizeof names[n], "rank 1 killed with SIGKILL: %s", kill_methods[i]);
-        tests[n] =
-            (struct CMUnitTest){names[n], test_rank_killed, setup, teardown,
-                                (void *)&kill_methods[i]};
+        tests[n] = (struct CMUnitTest){names[n], test_rank_killed, setup, th_ctx_teardown,
+                                       (void *)&kill_methods[i]};
         n++;
     }
     tests[n++] = (struct CMUnitTest){"results files behind symlinks", test_results_symlinks, setup,
-                                     teardown, NULL};
-    tests[n++] = (struct CMUnitTest){"results files of another user",
-                                     test_results_owned_by_another_user, setup, teardown, NULL};
+                                     th_ctx_teardown, NULL};
+    tests[n++] =
+        (struct CMUnitTest){"results files of another user", test_results_owned_by_another_user,
+                            setup, th_ctx_teardown, NULL};
     return _cmocka_run_group_tests("faults: signals, killed ranks, results paths", tests, n, NULL,
                                    NULL);
 }

@@ -221,18 +221,24 @@ def wait_for_file(path, timeout):
         time.sleep(0.05)
 
 
-def check_cut_sweep(res, out, cut_signal, first_method):
-    """After a sweep cut during its second run: the first run complete, the second recorded as
-    interrupted, no third, the sweep saying which run was cut, no data file left."""
+def check_cut_sweep(res, out, cut_signal, recorded=True):
+    """After a sweep (sequential, openmp, aio) cut during its second run: the first run
+    complete, the second recorded as interrupted by cut_signal (or, recorded=False, killed
+    before it could record anything), no third, the sweep saying which run was cut."""
+    want = [("sequential", "no")] + ([("openmp", cut_signal)] if recorded else [])
     _, rows = dat_rows(res + ".dat")
-    assert [(x["method"], x["interrupted"]) for x in rows] == [
-        (first_method, "no"), ("openmp", cut_signal)], out
-    assert float(rows[1]["bytes"]) > 0 and rows[1]["deadline throughput (MiB/s)"] == "nan", out
+    assert [(x["method"], x["interrupted"]) for x in rows] == want, out
+    if recorded:
+        assert float(rows[1]["bytes"]) > 0, out
+        assert rows[1]["deadline throughput (MiB/s)"] == "nan", out
     _, runs = h5_runs(res + ".h5")
-    assert [(x["method"], x["interrupted"]) for x in runs] == [
-        (first_method, "no"), ("openmp", cut_signal)], out
-    assert re.search(r"\[2/3\].*CUT \(exit status \d+\).*interrupted by " + cut_signal, out), out
-    assert re.search(r"cut short by SIG\w+: 1 run\(s\) not started", out), out
+    assert [(x["method"], x["interrupted"]) for x in runs] == want, out
+    m = re.search(r"CUT \(exit status \d+\)(.*)", out)
+    assert m and out.index("[2/3]") < m.start(), out
+    if recorded:
+        assert "interrupted by " + cut_signal in m.group(1), out
+    assert re.search(r"cut short by (SIG\w+|an interrupted run): 1 run\(s\) not started",
+                     out), out
     assert "[3/3]" not in out, out
 
 
@@ -263,7 +269,7 @@ def test_local_sweep_cut_by_sigterm(work):
     text = out + err
     assert p.returncode == 3, f"exit {p.returncode}\n{text}"
     assert took < 10, f"the sweep took {took:.1f} s to stop after SIGTERM\n{text}"
-    check_cut_sweep(res, text, "SIGTERM", "sequential")
+    check_cut_sweep(res, text, "SIGTERM")
     assert os.listdir(data) == [], f"data files left: {os.listdir(data)}\n{text}"
     left = subprocess.run(["pgrep", "-f", data], capture_output=True, text=True).stdout
     assert left == "", f"processes left: {left}"
@@ -496,11 +502,10 @@ def test_slurm_sweep_sbatch(slurm, work):
     check_plots(res + "-plots", "slurm-sweep")
 
 
-def test_slurm_sweep_cut_like_a_time_limit(slurm, work):
-    """What Slurm does at a job's time limit, SIGTERM to the batch shell and every step's tasks
-    (scancel --signal=TERM --full), during run 2 of 3 of slurm-sweep.sbatch: run 1 kept, run 2
-    recorded as interrupted, run 3 never started, the job's output says which run was cut, the
-    job ends at once (exit 3), and no data file is left."""
+def slurm_sweep_cut(slurm, work, scancel_args):
+    """slurm-sweep.sbatch (sequential, openmp, aio; 6 s runs), signalled with scancel
+    2.5 s into its second run. Returns (results prefix, job output, job state, seconds the
+    job took to end after the signal)."""
     e = env(**slurm["env"])
     r = run(["sbatch", "--parsable", f"--chdir={work}", "-N", "1",
              os.path.join(JOBS, "slurm-sweep.sbatch"), "--methods", "sequential,openmp,aio",
@@ -514,7 +519,7 @@ def test_slurm_sweep_cut_like_a_time_limit(slurm, work):
         wait_for_file(os.path.join(res + "-logs", "run-0002.log"), JOB_TIMEOUT)
         time.sleep(2.5)  # into run 2's timed phase (srun starts the step in well under 0.5 s)
         t_sig = time.time()
-        k = run(["scancel", "--signal=TERM", "--full", jobid], timeout=30, env=e)
+        k = run(["scancel", *scancel_args, jobid], timeout=30, env=e)
         assert k.returncode == 0, explain(k)
         wait_job(jobid, e, timeout=60)
     finally:
@@ -522,12 +527,33 @@ def test_slurm_sweep_cut_like_a_time_limit(slurm, work):
     took = time.time() - t_sig
     out = glob.glob(os.path.join(work, f"*-{jobid}.out"))
     text = open(out[0]).read() if out else "(no job output file)"
-    assert took < 15, f"the job took {took:.1f} s to end after SIGTERM\n{text}"
-    state = job_state(jobid, e)
-    assert state[1] == "3:0", f"job {jobid}: {state}\n{text}"
-    check_cut_sweep(res, text, "SIGTERM", "sequential")
     data = glob.glob(os.path.join(work, "data", "*"))
-    assert data == [], f"data files left: {data}"
+    assert data == [], f"data files left: {data}\n{text}"
+    return res, text, job_state(jobid, e), took
+
+
+def test_slurm_sweep_warned_before_its_time_limit(slurm, work):
+    """The graceful way (slurm-sweep.sbatch asks for it with #SBATCH --signal=USR1@60): SIGUSR1
+    to the job's steps, as Slurm sends it a minute before the limit (here scancel
+    --signal=USR1): the run in progress stops within seconds and records what it measured
+    (interrupted = SIGUSR1), srun exits 3, the sweep stops there and says so; run 1 kept, no
+    run 3, exit 3, no data file."""
+    res, text, state, took = slurm_sweep_cut(slurm, work, ["--signal=USR1"])
+    assert took < 15, f"the job took {took:.1f} s to end after SIGUSR1\n{text}"
+    assert state[1] == "3:0", f"{state}\n{text}"
+    check_cut_sweep(res, text, "SIGUSR1")
+
+
+def test_slurm_sweep_cut_at_its_time_limit(slurm, work):
+    """What Slurm does at the limit itself, SIGTERM to the batch shell and to every step
+    (scancel --signal=TERM --full). srun, on SIGTERM, kills its step with SIGKILL at once
+    ("forcing job termination"), so the run in progress cannot record anything: its janitors
+    remove its data files; run 1 is kept, no run 3, and the sweep says which run was cut
+    (exit 3)."""
+    res, text, state, took = slurm_sweep_cut(slurm, work, ["--signal=TERM", "--full"])
+    assert took < 15, f"the job took {took:.1f} s to end after SIGTERM\n{text}"
+    assert state[1] == "3:0", f"{state}\n{text}"
+    check_cut_sweep(res, text, "SIGTERM", recorded=False)
 
 
 def test_slurm_scaling_sbatch(slurm, work):
