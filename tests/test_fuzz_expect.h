@@ -1,0 +1,65 @@
+/* What each saved crash and hostile input under tests/data/fuzz/<kind>/ must get from its fuzz
+ * target (tests/test_fuzz.c): E(kind, file, status, words of the message...). Status is the
+ * target's return: IPB_OK, IPB_EBADINPUT (2) or IPB_ERUN (1); the units target returns the
+ * parser's 0 or -1. */
+/* clang-format off */
+
+/* options: argv[1..] separated by NULs */
+E("options", "concurrency-huge", IPB_EBADINPUT, "--concurrency '99999999999999999999999'",
+  "out of range"),
+E("options", "buffer-size-shift-overflow", IPB_EBADINPUT, "--buffer-size '18014398509481984G'",
+  "too large (at most 16 GiB)"),
+E("options", "duration-1e400", IPB_EBADINPUT, "--duration '1e400'", "out of range"),
+E("options", "escape-in-unknown-option", IPB_EBADINPUT, "unknown option '--\\x1b[2Jclear'"),
+E("options", "escape-in-value-of-flag", IPB_EBADINPUT, "--keep-files takes no value",
+  "'\\x1b[31mred'"),
+E("options", "control-char-in-label", IPB_EBADINPUT, "--label 'a\\x01b'", "control character"),
+E("options", "missing-value-last", IPB_EBADINPUT, "--seed: missing value (N)"),
+E("options", "sequential-concurrency-4", IPB_EBADINPUT, "--concurrency '4'",
+  "method sequential runs exactly one pipeline"),
+E("options", "embedded-nul-splits-argument", IPB_EBADINPUT, "unknown option 'run'"),
+
+/* units: a letter naming the option, then the value */
+E("units", "u64-one-past-max", -1, "out of range"),
+E("units", "size-shift-overflow", -1, "too large"),
+E("units", "size-ullong-overflow", -1, "out of range"),
+E("units", "size-ambiguous-unit", -1, "not a size"),
+E("units", "double-overflow", -1, "out of range"),
+E("units", "double-hex", -1, "not a decimal number"),
+E("units", "double-nan", -1, "not a finite number"),
+E("units", "u64-leading-blank", -1, "not a non-negative integer"),
+E("units", "u64-negative", -1, "not a non-negative integer"),
+E("units", "u64-below-min", -1, "out of range"),
+
+/* dat_header: the first bytes of an existing --dat file */
+E("dat_header", "python-original", IPB_EBADINPUT, "--dat '", "at column 0"),
+E("dat_header", "binary-garbage", IPB_EBADINPUT, "not a .dat file of this program"),
+E("dat_header", "truncated-100-bytes", IPB_EBADINPUT, "cut short", "after 100 bytes"),
+E("dat_header", "eleven-columns", IPB_EBADINPUT, "its header has 11 columns"),
+E("dat_header", "nul-in-column-2", IPB_EBADINPUT, "at column 2", "'<method>'"),
+E("dat_header", "crlf-eleven-columns", IPB_EBADINPUT, "at column 10"),
+E("dat_header", "no-hash", IPB_EBADINPUT, "not a .dat file of this program"),
+
+E("import", "u64-overflow", IPB_EBADINPUT, "line 2: xferred_bytes", "not a non-negative integer"),
+E("import", "f64-overflow", IPB_EBADINPUT, "line 2: throughput_mib_s '1e999'", "not a number"),
+E("import", "label-too-long", IPB_EBADINPUT, "line 2: label", "longer than 255 characters"),
+E("import", "line-too-long", IPB_EBADINPUT, "line 2: longer than 1023 characters"),
+E("import", "no-method", IPB_EBADINPUT, "no method given"),
+E("import", "no-tab", IPB_EBADINPUT, "line 2: expected 'field<TAB>value'"),
+
+/* h5: an existing --hdf5 results file */
+E("h5", "text-file.h5", IPB_EBADINPUT, "not an HDF5 file"),
+E("h5", "signature-only.h5", IPB_EBADINPUT, "cannot open as HDF5"),
+E("h5", "signature-at-512.h5", IPB_EBADINPUT, "not an HDF5 file"),
+E("h5", "truncated-300-bytes.h5", IPB_EBADINPUT, "cannot open as HDF5"),
+E("h5", "not-ours.h5", IPB_EBADINPUT, "not an io-pipeline-bench results file"),
+E("h5", "creator-is-a-number.h5", IPB_EBADINPUT, "not an io-pipeline-bench results file"),
+E("h5", "layout-version-1.h5", IPB_EBADINPUT, "results layout version 1"),
+E("h5", "runs-is-a-group.h5", IPB_EBADINPUT, "no /runs dataset"),
+E("h5", "runs-not-records.h5", IPB_EBADINPUT, "/runs is not a table of records"),
+E("h5", "runs-three-fields.h5", IPB_EBADINPUT, "/runs has 3 fields", "from 'concurrency' on"),
+E("h5", "runs-nullpad-strings.h5", IPB_EBADINPUT, "/runs field 0 is 'version'", "of another type"),
+/* libhdf5 1.10.8 leaks the object header it failed to load (H5Oopen -> H5O_protect ->
+ * H5C_protect) on this file, the real results file with 56 bytes changed; our check refuses it. */
+E("h5", "libhdf5-leak-object-header.h5", IPB_EBADINPUT, "--hdf5 '"),
+/* clang-format on */
