@@ -90,6 +90,11 @@ static const char *shown(const char *value, char *out, size_t outlen)
     return out;
 }
 
+const char *ipb_options_shown(const char *value, char *out, size_t outlen)
+{
+    return shown(value, out, outlen);
+}
+
 /* Every bad-input message has one shape: "<option> '<value>': <reason>". */
 static int fail(struct parse *ps, const char *value, const char *fmt, ...)
 {

@@ -476,13 +476,17 @@ int ipb_record_import(struct ipb_record *rec, const char *text, const char *vers
         for (size_t i = 0; i < NIMPORT && f == NULL; i++)
             if (strcmp(import_fields[i].name, line) == 0)
                 f = &import_fields[i];
+        /* The message quotes the line escaped: it stays one line whatever the file holds. */
+        char shown[80];
         if (f == NULL) {
-            snprintf(err, errlen, "line %u: unknown field '%.64s'", lineno, line);
+            snprintf(err, errlen, "line %u: unknown field '%.64s'", lineno,
+                     ipb_options_shown(line, shown, sizeof(shown)));
             return IPB_EBADINPUT;
         }
         char why[128];
         if (import_value(rec, f, tab + 1, why, sizeof(why)) != 0) {
-            snprintf(err, errlen, "line %u: %s '%.64s': %s", lineno, f->name, tab + 1, why);
+            snprintf(err, errlen, "line %u: %s '%.64s': %s", lineno, f->name,
+                     ipb_options_shown(tab + 1, shown, sizeof(shown)), why);
             return IPB_EBADINPUT;
         }
         have_method |= strcmp(f->name, "method") == 0 && rec->method[0] && strcmp(rec->method, "-");

@@ -40,6 +40,12 @@ E("dat_header", "nul-in-column-2", IPB_EBADINPUT, "at column 2", "'<method>'"),
 E("dat_header", "crlf-eleven-columns", IPB_EBADINPUT, "at column 10"),
 E("dat_header", "no-hash", IPB_EBADINPUT, "not a .dat file of this program"),
 
+/* import: an --import record file */
+/* the line is quoted escaped in the message: it stays one printable line */
+E("import", "tab-in-value", IPB_EBADINPUT, "line 2: fsync_p99_s '0.004\\tjunk'", "not a number"),
+E("import", "escape-in-field-name", IPB_EBADINPUT, "line 2: unknown field '\\x1b[31mred'"),
+E("import", "control-char-in-label", IPB_EBADINPUT, "line 2: label 'a\\x01b'",
+  "contains a control character"),
 E("import", "u64-overflow", IPB_EBADINPUT, "line 2: xferred_bytes", "not a non-negative integer"),
 E("import", "f64-overflow", IPB_EBADINPUT, "line 2: throughput_mib_s '1e999'", "not a number"),
 E("import", "label-too-long", IPB_EBADINPUT, "line 2: label", "longer than 255 characters"),
