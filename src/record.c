@@ -447,7 +447,7 @@ int ipb_record_import(struct ipb_record *rec, const char *text, const char *vers
     snprintf(rec->run_id, sizeof(rec->run_id), "%s", run_id);
     snprintf(rec->timestamp, sizeof(rec->timestamp), "%s", timestamp);
     rec->repetitions = 1;
-    int have_method = 0, have_series = 0;
+    int have_series = 0;
     unsigned lineno = 0;
     for (const char *s = text; *s;) {
         const char *e = strchr(s, '\n');
@@ -489,9 +489,10 @@ int ipb_record_import(struct ipb_record *rec, const char *text, const char *vers
                      ipb_options_shown(tab + 1, shown, sizeof(shown)), why);
             return IPB_EBADINPUT;
         }
-        have_method |= strcmp(f->name, "method") == 0 && rec->method[0] && strcmp(rec->method, "-");
         have_series |= strcmp(f->name, "series_id") == 0;
     }
+    /* Judged on the final value: a later "method<TAB>" or "method<TAB>-" line takes it back. */
+    int have_method = rec->method[0] != '\0' && strcmp(rec->method, "-") != 0;
     if (!have_method) {
         snprintf(err, errlen, "no method given (a line 'method<TAB>fio-psync', say)");
         return IPB_EBADINPUT;

@@ -51,6 +51,12 @@ E("import", "f64-overflow", IPB_EBADINPUT, "line 2: throughput_mib_s '1e999'", "
 E("import", "label-too-long", IPB_EBADINPUT, "line 2: label", "longer than 255 characters"),
 E("import", "line-too-long", IPB_EBADINPUT, "line 2: longer than 1023 characters"),
 E("import", "no-method", IPB_EBADINPUT, "no method given"),
+/* a later method line with no name took the method back: found by the fuzzer in 2 s (its input:
+ * found-method-taken-back, whose second method line ends at a NUL; the program refuses files with
+ * a NUL before parsing, so method-then-empty is that case in a real file) */
+E("import", "method-then-empty", IPB_EBADINPUT, "no method given"),
+E("import", "method-then-dash", IPB_EBADINPUT, "no method given"),
+E("import", "found-method-taken-back", IPB_EBADINPUT, "no method given"),
 E("import", "no-tab", IPB_EBADINPUT, "line 2: expected 'field<TAB>value'"),
 
 /* h5: an existing --hdf5 results file */
