@@ -1,5 +1,6 @@
 #include "record.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -404,7 +405,8 @@ static int import_value(struct ipb_record *rec, const struct import_field *f, co
         memcpy(p, v, strlen(v) + 1);
         return 0;
     case IMPORT_U64: {
-        if (*v == '-' || *v == '\0') {
+        /* strtoull skips blanks and wraps a minus sign: " -1" would be 2^64 - 1. */
+        if (!isdigit((unsigned char)*v)) {
             snprintf(why, whylen, "not a non-negative integer");
             return -1;
         }

@@ -47,6 +47,10 @@ E("import", "escape-in-field-name", IPB_EBADINPUT, "line 2: unknown field '\\x1b
 E("import", "control-char-in-label", IPB_EBADINPUT, "line 2: label 'a\\x01b'",
   "contains a control character"),
 E("import", "u64-overflow", IPB_EBADINPUT, "line 2: xferred_bytes", "not a non-negative integer"),
+/* strtoull skips blanks and wraps a minus sign: " -1" was taken as 2^64 - 1 */
+E("import", "u64-negative-after-blank", IPB_EBADINPUT, "line 2: buffers ' -1'",
+  "not a non-negative integer"),
+E("import", "u64-plus-sign", IPB_EBADINPUT, "line 2: fsyncs '+7'", "not a non-negative integer"),
 E("import", "f64-overflow", IPB_EBADINPUT, "line 2: throughput_mib_s '1e999'", "not a number"),
 E("import", "label-too-long", IPB_EBADINPUT, "line 2: label", "longer than 255 characters"),
 E("import", "line-too-long", IPB_EBADINPUT, "line 2: longer than 1023 characters"),
