@@ -14,6 +14,9 @@ E("options", "escape-in-unknown-option", IPB_EBADINPUT, "unknown option '--\\x1b
 E("options", "escape-in-value-of-flag", IPB_EBADINPUT, "--keep-files takes no value",
   "'\\x1b[31mred'"),
 E("options", "control-char-in-label", IPB_EBADINPUT, "--label 'a\\x01b'", "control character"),
+/* the value is cut ("...") so that the reason still fits in the line */
+E("options", "output-file-too-long", IPB_EBADINPUT, "--output-file 'aaaa", "aaa...'",
+  "longer than 4063 characters"),
 E("options", "missing-value-last", IPB_EBADINPUT, "--seed: missing value (N)"),
 E("options", "sequential-concurrency-4", IPB_EBADINPUT, "--concurrency '4'",
   "method sequential runs exactly one pipeline"),
