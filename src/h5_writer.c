@@ -145,8 +145,8 @@ static void h5close(hid_t id)
 static herr_t innermost_error(unsigned n, const H5E_error2_t *e, void *data)
 {
     char *buf = data;
-    if (n == 0)
-        snprintf(buf, 256, "%s", e->desc ? e->desc : "HDF5 error");
+    if (n == 0) /* escaped: libhdf5's descriptions can quote names read from the file */
+        ipb_options_shown(e->desc ? e->desc : "HDF5 error", buf, 256);
     return 0;
 }
 
@@ -354,11 +354,13 @@ static int check_layout(hid_t f, const char *path, char *err, size_t errlen)
         hid_t mt = H5Tget_member_type(ft, (unsigned)i);
         hid_t wt = H5Tget_member_type(want, (unsigned)i);
         bool same = name && strcmp(name, records.f[i].name) == 0 && H5Tequal(mt, wt) > 0;
+        char shown[80]; /* the name comes from the file: escaped, the message stays one line */
         if (!same)
             snprintf(err, errlen,
                      "--hdf5 '%s': /runs field %zu is '%s', this program writes '%s' of another "
                      "type or name: append to a new file",
-                     path, i, name ? name : "?", records.f[i].name);
+                     path, i, name ? ipb_options_shown(name, shown, sizeof(shown)) : "?",
+                     records.f[i].name);
         H5free_memory(name);
         h5close(mt);
         h5close(wt);
