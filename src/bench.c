@@ -125,6 +125,8 @@ int ipb_bench_check(struct ipb_bench *b, int mpi_thread_level)
                     : ipb_preflight_data(&b->opts, (unsigned)b->rank, err, sizeof(err));
     if (local == IPB_OK && b->rank == 0 && b->opts.dat_path[0])
         local = ipb_preflight_results_file("--dat", b->opts.dat_path, err, sizeof(err));
+    if (local == IPB_OK && b->rank == 0 && b->opts.dat_path[0])
+        local = ipb_dat_preflight(b->opts.dat_path, err, sizeof(err));
     /* Only rank 0 ever opens the results file (h5bench's 512 ranks opening one file is what
      * not to do); checked now so a bad path costs nothing, not a whole run. */
     if (local == IPB_OK && b->rank == 0 && b->opts.hdf5_path[0])

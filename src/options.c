@@ -90,6 +90,11 @@ static const char *shown(const char *value, char *out, size_t outlen)
     return out;
 }
 
+const char *ipb_options_shown(const char *value, char *out, size_t outlen)
+{
+    return shown(value, out, outlen);
+}
+
 /* Every bad-input message has one shape: "<option> '<value>': <reason>". */
 static int fail(struct parse *ps, const char *value, const char *fmt, ...)
 {
@@ -99,10 +104,16 @@ static int fail(struct parse *ps, const char *value, const char *fmt, ...)
     vsnprintf(why, sizeof(why), fmt, ap);
     va_end(ap);
     char v[IPB_PATH_MAX];
-    if (value != NULL)
-        snprintf(ps->err, ps->errlen, "%s '%s': %s", ps->opt, shown(value, v, sizeof(v)), why);
-    else
+    if (value != NULL) {
+        /* The reason must fit in the line: a value too long for it is cut, and ends in "...". */
+        size_t room = ps->errlen - strlen(ps->opt) - strlen(why) - 8;
+        shown(value, v, sizeof(v));
+        if (ps->errlen > strlen(ps->opt) + strlen(why) + 16 && strlen(v) > room)
+            strcpy(v + room - 3, "...");
+        snprintf(ps->err, ps->errlen, "%s '%s': %s", ps->opt, v, why);
+    } else {
         snprintf(ps->err, ps->errlen, "%s: %s", ps->opt, why);
+    }
     return IPB_EBADINPUT;
 }
 

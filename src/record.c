@@ -1,5 +1,6 @@
 #include "record.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -416,7 +417,8 @@ static int import_value(struct ipb_record *rec, const struct import_field *f, co
         memcpy(p, v, strlen(v) + 1);
         return 0;
     case IMPORT_U64: {
-        if (*v == '-' || *v == '\0') {
+        /* strtoull skips blanks and wraps a minus sign: " -1" would be 2^64 - 1. */
+        if (!isdigit((unsigned char)*v)) {
             snprintf(why, whylen, "not a non-negative integer");
             return -1;
         }
@@ -460,7 +462,7 @@ int ipb_record_import(struct ipb_record *rec, const char *text, const char *vers
     snprintf(rec->timestamp, sizeof(rec->timestamp), "%s", timestamp);
     rec->repetitions = 1;
     snprintf(rec->interrupted, sizeof(rec->interrupted), "no");
-    int have_method = 0, have_series = 0;
+    int have_series = 0;
     unsigned lineno = 0;
     for (const char *s = text; *s;) {
         const char *e = strchr(s, '\n');
@@ -489,18 +491,23 @@ int ipb_record_import(struct ipb_record *rec, const char *text, const char *vers
         for (size_t i = 0; i < NIMPORT && f == NULL; i++)
             if (strcmp(import_fields[i].name, line) == 0)
                 f = &import_fields[i];
+        /* The message quotes the line escaped: it stays one line whatever the file holds. */
+        char shown[80];
         if (f == NULL) {
-            snprintf(err, errlen, "line %u: unknown field '%.64s'", lineno, line);
+            snprintf(err, errlen, "line %u: unknown field '%.64s'", lineno,
+                     ipb_options_shown(line, shown, sizeof(shown)));
             return IPB_EBADINPUT;
         }
         char why[128];
         if (import_value(rec, f, tab + 1, why, sizeof(why)) != 0) {
-            snprintf(err, errlen, "line %u: %s '%.64s': %s", lineno, f->name, tab + 1, why);
+            snprintf(err, errlen, "line %u: %s '%.64s': %s", lineno, f->name,
+                     ipb_options_shown(tab + 1, shown, sizeof(shown)), why);
             return IPB_EBADINPUT;
         }
-        have_method |= strcmp(f->name, "method") == 0 && rec->method[0] && strcmp(rec->method, "-");
         have_series |= strcmp(f->name, "series_id") == 0;
     }
+    /* Judged on the final value: a later "method<TAB>" or "method<TAB>-" line takes it back. */
+    int have_method = rec->method[0] != '\0' && strcmp(rec->method, "-") != 0;
     if (!have_method) {
         snprintf(err, errlen, "no method given (a line 'method<TAB>fio-psync', say)");
         return IPB_EBADINPUT;

@@ -23,7 +23,15 @@ enum prep {
     PREP_DANGLING,   /* data.1.0 -> victim (does not exist: must not be created) */
     PREP_DAT_DANGLING, /* results.dat -> victim.dat (does not exist: must not be created) */
     PREP_CGROUP,       /* mpirun runs in a new memory cgroup limited to 256 MiB */
+    PREP_OTHER_DAT,  /* results.dat with the Python original's header and one row */
 };
+
+/* A .dat that this program must not append to: its columns are not ours. */
+static const char foreign_dat[] =
+    "#<Python version>\t<GIL enabled>\t<method>\t<concurrency>\t<duration>\t<KiB buffer_size>\t"
+    "<recv delay>\t<MiB xferred>\t<sequential compute throughput (MiB/s)>\t<seconds>\t"
+    "<aggregate overall throughput (MiB/s)>\n"
+    "3.13.0\tTrue\tthreading\t4\t10\t256\t0.1\t100.0\t900.0\t10.1\t9.9\n";
 
 struct bad_case {
     const char *name;
@@ -139,6 +147,8 @@ static const struct bad_case cases[] = {
      PREP_NONE, 0},
     {"--hdf5 in a missing directory", A("--hdf5", "%s/missing/results.h5"), "--hdf5", "%s/missing",
      PREP_NONE, 0},
+    {"--dat with another program's header", A("--dat", "%s/results.dat"), "--dat", "%s/results.dat",
+     PREP_OTHER_DAT, 0},
 };
 #define NCASES (sizeof cases / sizeof cases[0])
 
@@ -349,6 +359,11 @@ static void test_bad(void **state)
         }
         break;
     }
+    case PREP_OTHER_DAT:
+        snprintf(p, sizeof p, "%s/results.dat", c->dir);
+        make_precious(p, foreign_dat);
+        expect_names = "results.dat";
+        break;
     }
 
     struct th_argv a;
@@ -443,6 +458,10 @@ static void test_bad(void **state)
         TH_EXPECT(r, !th_exists(p), "the dangling --dat symlink was followed: %s was created", p);
         break;
     case PREP_CGROUP:
+        break;
+    case PREP_OTHER_DAT:
+        snprintf(p, sizeof p, "%s/results.dat", c->dir);
+        expect_precious(c, p, foreign_dat);
         break;
     }
 }

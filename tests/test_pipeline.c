@@ -818,19 +818,24 @@ static void test_dat_append_header_once(void **state)
     assert_string_equal(t, "#<a>\t<b>\n1\t2\n3\t4\n5\t6\n");
     free(t);
 
-    /* An existing empty file gets the header; a file with content does not. */
+    /* An existing empty file gets the header; a file with content gets only the row, and only
+     * under our header: another one (an older version's, say) is refused, checked again under
+     * the lock, and the file is left as it was. */
     char empty[512], other[512];
     path_in(empty, sizeof(empty), fx, "empty.dat");
     path_in(other, sizeof(other), fx, "other.dat");
     write_file(empty, "");
     write_file(other, "#<old header>\nold row\n");
     assert_int_equal(ipb_dat_append(empty, "#<h>", "r", err, sizeof(err)), 0);
-    assert_int_equal(ipb_dat_append(other, "#<h>", "r", err, sizeof(err)), 0);
+    assert_int_equal(ipb_dat_append(other, "#<h>", "r", err, sizeof(err)), -1);
+    assert_contains(err, "--dat");
+    assert_contains(err, other);
+    assert_contains(err, "header differs from this program's at column 0");
     t = read_file(empty, NULL);
     assert_string_equal(t, "#<h>\nr\n");
     free(t);
     t = read_file(other, NULL);
-    assert_string_equal(t, "#<old header>\nold row\nr\n");
+    assert_string_equal(t, "#<old header>\nold row\n");
     free(t);
 }
 
