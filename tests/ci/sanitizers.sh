@@ -8,7 +8,7 @@
 #   asan      the whole make check in an out-of-tree build with
 #             -fsanitize=address,undefined (gcc, through mpicc); any sanitizer report in any
 #             process fails
-#   tsan      --method openmp (4 pipelines; 1 and 2 ranks; with and without --progress) built
+#   tsan      --method openmp (4 pipelines; 1 and 2 ranks; --progress; repetitions) built
 #             by clang with -fsanitize=thread against LLVM's libomp, with Archer loaded
 #   valgrind  memcheck of every method (sequential, openmp, fork, aio io_uring, aio posix)
 #             under mpirun -np 1
@@ -267,50 +267,58 @@ run_tsan() {
     tsan_opts+=" log_path=$reports/tsan history_size=4"
     echo "TSAN_OPTIONS=$tsan_opts"
     echo "OMP_TOOL_LIBRARIES=$archer"
-    local np prog name out rc
-    for np in 1 2; do
-        for prog in "" "--progress 0.2"; do
-            name="np$np${prog:+-progress}"
-            out=$work/tsan-$name
-            rm -rf "$out" && mkdir -p "$out"
-            # setarch -R: TSan (LLVM 14) needs its fixed memory layout, which a kernel with
-            # more ASLR bits than it expects breaks ("unexpected memory mapping"); the ranks
-            # inherit the personality from mpirun.
-            # shellcheck disable=SC2086
-            setarch "$(uname -m)" -R mpirun --oversubscribe --bind-to none -np "$np" \
-                -x TSAN_OPTIONS="$tsan_opts" -x OMP_TOOL_LIBRARIES="$archer" \
-                -x ARCHER_OPTIONS=verbose=1 \
-                "$bin" --method openmp --concurrency 4 --duration 1.5 --recv-delay 0.01 \
-                --buffer-size 64 --output-file "$out/data" $prog \
-                >"$out/stdout" 2>"$out/stderr"
-            rc=$?
-            local why=""
-            local rows archers reps
-            # (Archer prints its line on stdout, before the result row)
-            rows=$(awk -F'\t' '$3 == "openmp"' "$out/stdout" | wc -l)
-            archers=$(cat "$out/stdout" "$out/stderr" | grep -c 'Archer detected OpenMP application')
-            reps=$(grep -l -E 'WARNING: ThreadSanitizer|ERROR: ThreadSanitizer|FATAL: ThreadSanitizer' "$reports"/tsan.* "$out/stderr" 2>/dev/null | wc -l)
-            [ "$rc" -eq 0 ] || why+=" mpirun exited $rc;"
-            [ "$rows" -eq 1 ] || why+=" $rows result rows, expected 1;"
-            [ "$archers" -eq "$np" ] || why+=" Archer active in $archers of $np ranks;"
-            [ "$reps" -eq 0 ] || why+=" ThreadSanitizer reports;"
-            if [ -n "$prog" ] && ! grep -q '\[progress\]' "$out/stderr"; then
-                why+=" no progress line;"
-            fi
-            if [ -z "$why" ]; then
-                echo "ok   mpirun -np $np openmp --concurrency 4 $prog"
-                pass=$((pass + 1))
-            else
-                echo "FAIL mpirun -np $np openmp --concurrency 4 $prog:$why"
-                tail -n 20 "$out/stderr"
-                local r
-                for r in "$reports"/tsan.*; do
-                    [ -e "$r" ] && { echo "---- $r"; head -n 60 "$r"; }
-                done
-                fail=$((fail + 1))
-            fi
-            rm -f "$reports"/tsan.*
-        done
+    # "RANKS ROWS NAME|OPTIONS": --progress starts a helper thread per rank that calls MPI
+    # beside the pipelines; repetitions with a warm-up enter the parallel region three times
+    # over the same per-pipeline counters.
+    local runs=(
+        "1 1 np1|"
+        "1 1 np1-progress|--progress 0.2"
+        "2 1 np2|"
+        "2 1 np2-progress|--progress 0.2"
+        "2 2 np2-repetitions|--repetitions 2 --warmup 0.3 --sync end --progress 0.2"
+    )
+    local run np nrows name opts out rc why rows archers reps r
+    for run in "${runs[@]}"; do
+        read -r np nrows name <<<"${run%%|*}"
+        opts=${run#*|}
+        out=$work/tsan-$name
+        rm -rf "$out" && mkdir -p "$out"
+        # setarch -R: TSan (LLVM 14) needs its fixed memory layout, which a kernel with more
+        # ASLR bits than it expects breaks ("unexpected memory mapping"); the ranks inherit
+        # the personality from mpirun.
+        # shellcheck disable=SC2086
+        setarch "$(uname -m)" -R mpirun --oversubscribe --bind-to none -np "$np" \
+            -x TSAN_OPTIONS="$tsan_opts" -x OMP_TOOL_LIBRARIES="$archer" \
+            -x ARCHER_OPTIONS=verbose=1 \
+            "$bin" --method openmp --concurrency 4 --duration 1.5 --recv-delay 0.01 \
+            --buffer-size 64 --output-file "$out/data" $opts \
+            >"$out/stdout" 2>"$out/stderr"
+        rc=$?
+        why=""
+        # (Archer prints its line on stdout, before the header and the rows)
+        rows=$(awk -F'\t' '$3 == "openmp"' "$out/stdout" | wc -l)
+        archers=$(cat "$out/stdout" "$out/stderr" | grep -c 'Archer detected OpenMP application')
+        reps=$(grep -l -E '(WARNING|ERROR|FATAL): ThreadSanitizer' "$reports"/tsan.* \
+            "$out/stderr" 2>/dev/null | wc -l)
+        [ "$rc" -eq 0 ] || why+=" mpirun exited $rc;"
+        [ "$rows" -eq "$nrows" ] || why+=" $rows result rows, expected $nrows;"
+        [ "$archers" -eq "$np" ] || why+=" Archer active in $archers of $np ranks;"
+        [ "$reps" -eq 0 ] || why+=" ThreadSanitizer reports;"
+        if [[ $opts == *--progress* ]] && ! grep -q '\[progress\]' "$out/stderr"; then
+            why+=" no progress line;"
+        fi
+        if [ -z "$why" ]; then
+            echo "ok   mpirun -np $np openmp --concurrency 4 $opts"
+            pass=$((pass + 1))
+        else
+            echo "FAIL mpirun -np $np openmp --concurrency 4 $opts:$why"
+            tail -n 20 "$out/stderr"
+            for r in "$reports"/tsan.*; do
+                [ -e "$r" ] && { echo "---- $r"; head -n 60 "$r"; }
+            done
+            fail=$((fail + 1))
+        fi
+        rm -f "$reports"/tsan.*
     done
     part_result tsan "$pass" "$fail" $((SECONDS - t0))
 }
