@@ -90,12 +90,16 @@ done
 
 # ---- the source copy ---------------------------------------------------------------------
 if [ -n "${IPB_SAN_WORK:-}" ]; then
-    work=$IPB_SAN_WORK
+    work=$(realpath -m "$IPB_SAN_WORK")
+    # the copy and the builds are made (and removed) under $work: neither inside the other
+    if [[ "$repo/" == "$work"/* || "$work/" == "$repo"/* ]]; then
+        echo "IPB_SAN_WORK=$work and the checkout $repo overlap: choose a directory outside it" >&2
+        exit 2
+    fi
     mkdir -p "$work" || exit 1
 else
     work=$(mktemp -d /tmp/ipb-sanitizers.XXXXXX) || exit 1
 fi
-work=$(cd "$work" && pwd)
 src=$work/src
 echo "=== source copy of $repo in $src"
 if ! git -C "$repo" rev-parse --git-dir >/dev/null 2>&1; then
