@@ -144,11 +144,14 @@ run_asan() {
     # gcc, the compiler users build with: the openmp method then runs on libgomp as it does
     # for them (with clang it runs on libomp, whose start-up opens a shared-memory file with
     # O_EXCL and aborts when test_failure's injected "create" fault refuses it).
-    # -static-libubsan: with libubsan shared beside libasan (two copies of the sanitizer
-    # runtime's common code), UBSan's reports ignore log_path and go to stderr only.
+    # -static-libasan -static-libubsan: gcc links ASan and UBSan as two runtimes, each with
+    # its own copy of the common code (report file, options). Shared, UBSan's reports ignore
+    # log_path and go to stderr only; with one static and one shared, the copies interpose on
+    # each other and a report is split between the file and stderr. Both static: every
+    # report whole in its file (tried here with GCC 12).
     # -Wl,--export-dynamic-symbol=dlclose: the executable's dlclose() must be in its dynamic
     # symbol table to interpose on libc's for Open MPI's libraries.
-    local ldflags="-fsanitize=address,undefined -static-libubsan"
+    local ldflags="-fsanitize=address,undefined -static-libasan -static-libubsan"
     ldflags+=" -Wl,--export-dynamic-symbol=dlclose"
     if ! OMPI_CC=gcc configure_build "$build" "$work/asan-build.log" --quiet CC=mpicc \
         CFLAGS="$flags" LDFLAGS="$ldflags" LIBS="$work/keep-modules.o"; then
@@ -163,11 +166,10 @@ run_asan() {
     fi
     local bin=$build/src/io-pipeline-bench
     # (grep reads whole outputs: with pipefail, grep -q could fail a pipe by closing it early)
-    local libs syms dyn
-    libs=$(ldd "$bin")
+    local syms dyn
     syms=$(nm "$bin")
     dyn=$(nm -D "$bin")
-    if ! grep -q 'libasan' <<<"$libs" || ! grep -q '__ubsan_handle_add_overflow' <<<"$syms" ||
+    if ! grep -q '__asan_init' <<<"$syms" || ! grep -q '__ubsan_handle_add_overflow' <<<"$syms" ||
         ! grep -qw 'T dlclose' <<<"$dyn"; then
         echo "FAILED: $bin lacks ASan, UBSan or the dlclose() of keep-modules.c"
         part_result asan "$pass" $((fail + 1)) $((SECONDS - t0))
