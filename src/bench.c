@@ -13,6 +13,7 @@
 #include "clock.h"
 #include "config.h"
 #include "dat_writer.h"
+#include "h5_check.h"
 #include "h5_writer.h"
 #include "interrupt.h"
 #include "janitor.h"
@@ -130,7 +131,7 @@ int ipb_bench_check(struct ipb_bench *b, int mpi_thread_level)
     /* Only rank 0 ever opens the results file (h5bench's 512 ranks opening one file is what
      * not to do); checked now so a bad path costs nothing, not a whole run. */
     if (local == IPB_OK && b->rank == 0 && b->opts.hdf5_path[0])
-        local = ipb_h5_preflight(b->opts.hdf5_path, err, sizeof(err));
+        local = ipb_h5_preflight_isolated(b->opts.hdf5_path, err, sizeof(err));
     if (local == IPB_OK && (b->opts.method->flags & IPB_METHOD_THREADED) &&
         mpi_thread_level < MPI_THREAD_FUNNELED) {
         snprintf(err, sizeof(err),

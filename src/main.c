@@ -2,9 +2,15 @@
 #include <mpi.h>
 
 #include "bench.h"
+#include "h5_check.h"
 
 int main(int argc, char **argv)
 {
+    /* A child that only checks an HDF5 results file (h5_check.h): no MPI at all. */
+    int checked = ipb_h5_check_main(argc, argv);
+    if (checked >= 0)
+        return checked;
+
     struct ipb_bench bench;
 
     /* Options are parsed, and the fork method's children started, before MPI_Init: see

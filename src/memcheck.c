@@ -142,10 +142,46 @@ static int path_colour(const char *s)
     return (int)(h & 0x3fffffff);
 }
 
+/* The ranks on this rank's host, by host name (MPI_Get_processor_name), not by
+ * MPI_COMM_TYPE_SHARED: memory belongs to a host, and the shared-memory split asks the MPI
+ * library to talk to every rank it believes local, over shared memory, which fails where one
+ * machine poses as several nodes (containers, UTS namespaces: the test cluster). Split by a hash
+ * of the name, then by the exact name within each (small) group, so that two hosts whose names
+ * collide in the hash are still told apart. */
+static void host_comm(MPI_Comm *node)
+{
+    char name[MPI_MAX_PROCESSOR_NAME];
+    int len = 0;
+    memset(name, 0, sizeof name);
+    MPI_Get_processor_name(name, &len);
+    MPI_Comm byhash;
+    MPI_Comm_split(MPI_COMM_WORLD, path_colour(name), 0, &byhash);
+    int n = 0, me = 0;
+    MPI_Comm_size(byhash, &n);
+    MPI_Comm_rank(byhash, &me);
+    char *all = malloc((size_t)n * MPI_MAX_PROCESSOR_NAME);
+    int have = all != NULL, all_have = 0;
+    MPI_Allreduce(&have, &all_have, 1, MPI_INT, MPI_MIN, byhash);
+    int colour = me; /* without memory for the names: each rank alone, never over-counted */
+    if (all_have) {
+        MPI_Allgather(name, MPI_MAX_PROCESSOR_NAME, MPI_CHAR, all, MPI_MAX_PROCESSOR_NAME,
+                      MPI_CHAR, byhash);
+        for (int i = 0; i < n; i++)
+            if (strncmp(all + (size_t)i * MPI_MAX_PROCESSOR_NAME, name,
+                        MPI_MAX_PROCESSOR_NAME) == 0) {
+                colour = i;
+                break;
+            }
+    }
+    free(all);
+    MPI_Comm_split(byhash, colour, 0, node);
+    MPI_Comm_free(&byhash);
+}
+
 int ipb_mem_check(const struct ipb_options *o, char *err, size_t errlen)
 {
     MPI_Comm node, group;
-    MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node);
+    host_comm(&node);
     char cgroup[4096];
     const uint64_t limit = ipb_mem_cgroup_limit(cgroup, sizeof cgroup);
     MPI_Comm_split(node, path_colour(cgroup), 0, &group);

@@ -4,7 +4,7 @@
  * ending minutes later in the OOM killer (which on a cluster may take the node's other jobs'
  * memory with it, or kill a rank without a word).
  *
- * "What the node can give" is the smaller of MemAvailable (/proc/meminfo: free memory plus what
+ * Ranks are grouped into nodes by host name. "What the node can give" is the smaller of MemAvailable (/proc/meminfo: free memory plus what
  * the kernel can reclaim) and the memory limit of the rank's cgroup (v2 memory.max, or v1
  * memory.limit_in_bytes), which is how Slurm (ConstrainRAMSpace) and containers cap a job.
  * Ranks of one node that share a cgroup share its limit, so their requests are summed against

@@ -459,10 +459,56 @@ static void test_results_owned_by_another_user(void **state)
     TH_EXPECT(r, left[0] == '\0', "data files created by a refused run: %s", left);
 }
 
+/* A damaged results file on which libhdf5 1.10.8 itself crashes (SIGSEGV decoding an attribute
+ * message; found by fuzz/run.sh, fuzz/libhdf5/README.md): the check runs in a child process
+ * (src/h5_check.c), so the run is refused as bad input instead of rank 0 dying. */
+static void test_hdf5_that_crashes_libhdf5(void **state)
+{
+    struct th_ctx *c = *state;
+    const char *src = getenv("srcdir");
+    char input[4200], h5[4200], dat[4200];
+    snprintf(input, sizeof input, "%s/fuzz/libhdf5/segv-attribute-message.h5",
+             src && *src ? src : ".");
+    snprintf(h5, sizeof h5, "%s/results.h5", c->dir);
+    snprintf(dat, sizeof dat, "%s/results.dat", c->dir);
+    size_t len = 0;
+    char *bytes = th_read_file(input, &len);
+    TH_EXPECT(NULL, bytes != NULL && len > 0, "cannot read %s", input);
+    FILE *f = fopen(h5, "wb");
+    TH_EXPECT(NULL, f != NULL && fwrite(bytes, 1, len, f) == len && fclose(f) == 0, "copy");
+    char base[4300];
+    snprintf(base, sizeof base, "%s/data", c->dir);
+    struct th_argv a;
+    th_mpirun(&a, 2);
+    const char *args[] = {"--duration", "1", "--recv-delay", "0.01", "--buffer-size", "16",
+                          "--output-file", base, "--dat", dat, "--hdf5", h5, NULL};
+    for (const char *const *s = args; *s != NULL; s++)
+        th_argv_add(&a, *s);
+    th_run(&a, c->dir, 60.0, &c->r);
+    th_argv_free(&a);
+    struct th_result *r = &c->r;
+    TH_EXPECT(r, !r->timed_out, "the run hung on a damaged HDF5 file");
+    TH_EXPECT(r, r->exited && r->status == 2,
+              "a results file that crashes libhdf5 must be refused as bad input (exit 2)");
+    TH_EXPECT(r, strstr(r->err, "the HDF5 library crashed") != NULL && strstr(r->err, h5),
+              "stderr does not say that libhdf5 crashed on %s", h5);
+    TH_EXPECT(r, r->nleftovers == 0, "processes left running: %s", r->leftovers);
+    size_t len2 = 0;
+    char *after = th_read_file(h5, &len2);
+    int same = after && len2 == len && memcmp(after, bytes, len) == 0;
+    free(after);
+    free(bytes);
+    TH_EXPECT(r, same, "the damaged results file was modified");
+    TH_EXPECT(r, !th_exists(dat), "a refused run created --dat");
+    char left[4200];
+    data_files(c->dir, left, sizeof left);
+    TH_EXPECT(r, left[0] == '\0', "data files created by a refused run: %s", left);
+}
+
 int main(int argc, char **argv)
 {
     th_init(argc, argv);
-    static struct CMUnitTest tests[NINT + 3 + 2];
+    static struct CMUnitTest tests[NINT + 3 + 3];
     static char names[NINT + 3][160];
     size_t n = 0;
     for (size_t i = 0; i < NINT; i++) {
@@ -485,6 +531,8 @@ int main(int argc, char **argv)
     tests[n++] =
         (struct CMUnitTest){"results files of another user", test_results_owned_by_another_user,
                             setup, th_ctx_teardown, NULL};
+    tests[n++] = (struct CMUnitTest){"an HDF5 results file that crashes libhdf5",
+                                     test_hdf5_that_crashes_libhdf5, setup, th_ctx_teardown, NULL};
     return _cmocka_run_group_tests("faults: signals, killed ranks, results paths", tests, n, NULL,
                                    NULL);
 }
