@@ -465,16 +465,43 @@ def job_state(jobid, e):
     return (state.group(1) if state else "?"), (code.group(1) if code else "?")
 
 
-def sbatch(slurm, work, args, script_args, **extra):
+# Open MPI 4.1.4's TCP transport between the test cluster's emulated nodes (one machine, one IP
+# address, several host names) sometimes fails a connect with EINPROGRESS and then crashes a
+# rank with SIGSEGV: 1 to 2 in 25 eight-rank, four-node steps here, with this program as it is
+# and as it was before the crash was first seen (a build of 2a6497e: 1 in 25), with any method.
+# Real clusters have one address per node. A multi-node job whose only failures carry exactly
+# that signature is submitted once more, saying so; anything else fails the test.
+OMPI_TCP_CRASH = ("Open MPI failed to TCP connect to a peer", "Process received signal")
+
+
+def only_known_ompi_tcp_crash(text, logs_dir):
+    failed = re.findall(r"FAILED \(exit status \d+\).*?log (\S+run-\d+\.log)", text)
+    if not failed:
+        return False
+    for log in failed:
+        body = open(log).read() if os.path.exists(log) else ""
+        if not all(sig in body for sig in OMPI_TCP_CRASH):
+            return False
+    return True
+
+
+def sbatch(slurm, work, args, script_args, retry_known_ompi_crash=False, **extra):
     e = env(**slurm["env"], **extra)
-    r = run(["sbatch", "--parsable", f"--chdir={work}", *args, *script_args], timeout=30,
-            env=e, cwd=work)
-    assert r.returncode == 0, explain(r)
-    jobid = r.stdout.strip().split(";")[0]
-    wait_job(jobid, e)
-    out = glob.glob(os.path.join(work, f"*-{jobid}.out"))
-    text = open(out[0]).read() if out else "(no job output file)"
-    state = job_state(jobid, e)
+    for attempt in (1, 2):
+        r = run(["sbatch", "--parsable", f"--chdir={work}", *args, *script_args], timeout=30,
+                env=e, cwd=work)
+        assert r.returncode == 0, explain(r)
+        jobid = r.stdout.strip().split(";")[0]
+        wait_job(jobid, e)
+        out = glob.glob(os.path.join(work, f"*-{jobid}.out"))
+        text = open(out[0]).read() if out else "(no job output file)"
+        state = job_state(jobid, e)
+        if (state != ("COMPLETED", "0:0") and attempt == 1 and retry_known_ompi_crash
+                and only_known_ompi_tcp_crash(text, work)):
+            print(f"job {jobid}: Open MPI's known TCP crash on the emulated nodes; once more\n"
+                  f"{text}")
+            continue
+        break
     assert state == ("COMPLETED", "0:0"), f"job {jobid}: {state}\n{text}"
     return jobid, text
 
@@ -565,7 +592,7 @@ def test_slurm_scaling_sbatch(slurm, work):
     os.makedirs(tmpdir)
     jobid, out = sbatch(slurm, work, ["-N", str(SLURM_NODES)], [
         os.path.join(JOBS, "slurm-scaling.sbatch"), "--concurrency", "2", "--methods",
-        "fork,aio", *SHORT], TMPDIR=tmpdir)
+        "fork,aio", *SHORT], retry_known_ompi_crash=True, TMPDIR=tmpdir)
     res = os.path.join(work, "results", f"slurm-scaling-{jobid}")
     _, rows = dat_rows(res + ".dat")
     assert [(x["nodes"], x["ranks"], x["method"]) for x in rows] == [
