@@ -131,7 +131,8 @@ int ipb_bench_check(struct ipb_bench *b, int mpi_thread_level)
     /* Only rank 0 ever opens the results file (h5bench's 512 ranks opening one file is what
      * not to do); checked now so a bad path costs nothing, not a whole run. */
     if (local == IPB_OK && b->rank == 0 && b->opts.hdf5_path[0])
-        local = ipb_h5_preflight_isolated(b->opts.hdf5_path, err, sizeof(err));
+        local = ipb_h5_preflight_isolated(b->argc > 0 ? b->argv[0] : NULL, b->opts.hdf5_path,
+                                          err, sizeof(err));
     if (local == IPB_OK && (b->opts.method->flags & IPB_METHOD_THREADED) &&
         mpi_thread_level < MPI_THREAD_FUNNELED) {
         snprintf(err, sizeof(err),

@@ -18,10 +18,11 @@
 #define IPB_H5_CHECK_ARG "--internal-check-hdf5"
 #define IPB_H5_CHECK_TIMEOUT_S 120
 
-/* Rank 0, after MPI_Init: ipb_h5_preflight(path) in a child process. Returns IPB_OK, or an
+/* Rank 0, after MPI_Init: ipb_h5_preflight(path) in a child process, this program started as
+ * self (main's argv[0]). Returns IPB_OK, or an
  * error status with one line in err. Falls back to the check in this process (saying nothing)
  * when the child cannot be started. */
-int ipb_h5_preflight_isolated(const char *path, char *err, size_t errlen);
+int ipb_h5_preflight_isolated(const char *self, const char *path, char *err, size_t errlen);
 
 /* main(), first thing: the child's side. Returns -1 when argv is not the hidden mode; else
  * runs the check, prints its line on stdout and returns the exit status. */

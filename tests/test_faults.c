@@ -333,8 +333,8 @@ static void short_run(struct th_ctx *c, const char *dat, const char *h5, const c
     char base[4200];
     snprintf(base, sizeof base, "%s/data", c->dir);
     struct th_argv a;
-    th_argv_init(&a);
     if (as_user != NULL) {
+        th_argv_init(&a);
         /* a plain user (nobody), for the "not your file" rule; mpirun needs no root flags */
         th_argv_add(&a, "setpriv");
         th_argv_addf(&a, "--reuid=%s", as_user);

@@ -583,9 +583,19 @@ def test_slurm_sweep_cut_at_its_time_limit(slurm, work):
     check_cut_sweep(res, text, "SIGTERM", recorded=False)
 
 
+def skip_emulated_nodes_under_asan():
+    """Open MPI's TCP crash between emulated nodes (OMPI_TCP_CRASH above) becomes an
+    AddressSanitizer report in the sanitizer run, and every report fails that run; the
+    multi-node cases run in the plain make check."""
+    if os.environ.get("ASAN_OPTIONS") and os.environ.get("IPB_MPI_FLAVOUR", "openmpi") == "openmpi":
+        pytest.skip("under AddressSanitizer: Open MPI's known TCP crash between the emulated "
+                    "nodes would be an ASan report; runs in the plain make check")
+
+
 def test_slurm_scaling_sbatch(slurm, work):
     """slurm-scaling.sbatch on a 4-node allocation: 1, 2 and 4 nodes with 2 ranks per node,
     the nodes column and each rank's host as Slurm placed it."""
+    skip_emulated_nodes_under_asan()
     # The job's node-local data directory goes under $TMPDIR: one of the test's own, so a
     # directory left by an earlier, killed test run cannot be mistaken for this job's.
     tmpdir = os.path.join(work, "node-tmp")

@@ -254,9 +254,25 @@ static const char *foreign_launcher(void)
     return NULL;
 }
 
+/* Under AddressSanitizer (tests/ci/sanitizers.sh), an Open MPI program that runs as a singleton
+ * (no mpirun: started by hand, or by MPICH's launcher) ends with LeakSanitizer's tracer crashing
+ * in its exit-time leak check ("Tracer caught signal 11"), in Open MPI's singleton machinery,
+ * not in our code, and every such report fails the sanitizer run. These cases run in the plain
+ * make check; under ASan they are skipped, saying why. */
+static void skip_open_mpi_singleton_under_asan(void)
+{
+    if (getenv("ASAN_OPTIONS") != NULL && strcmp(th_mpi_flavour(), "openmpi") == 0) {
+        print_message("SKIPPED under AddressSanitizer: an Open MPI singleton's exit makes "
+                      "LeakSanitizer's tracer crash (not our code); this case runs in the plain "
+                      "make check\n");
+        skip();
+    }
+}
+
 static void test_foreign_launcher_refused(void **state)
 {
     struct ctx *c = *state;
+    skip_open_mpi_singleton_under_asan();
     const char *launcher = foreign_launcher();
     const int mpich_build = strcmp(th_mpi_flavour(), "mpich") == 0;
     if (launcher == NULL) {
@@ -320,6 +336,7 @@ static const char *const launch_vars[] = {
 static void test_singleton_in_batch_script_runs(void **state)
 {
     struct ctx *c = *state;
+    skip_open_mpi_singleton_under_asan();
     char *saved[NLAUNCH_VARS];
     for (size_t i = 0; i < NLAUNCH_VARS; i++) {
         const char *v = getenv(launch_vars[i]);
