@@ -221,6 +221,16 @@ def wait_for_file(path, timeout):
         time.sleep(0.05)
 
 
+def wait_for_run_files(data, run, timeout):
+    """Until run number `run` of a sweep has created its data files (set-up done: the timed
+    phase starts right after), so that a signal sent next lands in the timed phase even on a
+    loaded machine."""
+    t0 = time.time()
+    while not glob.glob(os.path.join(data, f"ipb-*-{run}.*")):
+        assert time.time() - t0 < timeout, f"run {run}'s data files did not appear in {data}"
+        time.sleep(0.05)
+
+
 def check_cut_sweep(res, out, cut_signal, recorded=True):
     """After a sweep (sequential, openmp, aio) cut during its second run: the first run
     complete, the second recorded as interrupted by cut_signal (or, recorded=False, killed
@@ -257,7 +267,8 @@ def test_local_sweep_cut_by_sigterm(work):
                          stderr=subprocess.PIPE, text=True, start_new_session=True)
     try:
         wait_for_file(os.path.join(res + "-logs", "run-0002.log"), 60)
-        time.sleep(2.0)  # into run 2's timed phase
+        wait_for_run_files(data, 2, 60)
+        time.sleep(1.5)  # into run 2's timed phase
         t_sig = time.time()
         os.killpg(p.pid, signal.SIGTERM)
         out, err = p.communicate(timeout=60)
@@ -544,7 +555,8 @@ def slurm_sweep_cut(slurm, work, scancel_args):
     res = os.path.join(work, "results", f"slurm-sweep-{jobid}")
     try:
         wait_for_file(os.path.join(res + "-logs", "run-0002.log"), JOB_TIMEOUT)
-        time.sleep(2.5)  # into run 2's timed phase (srun starts the step in well under 0.5 s)
+        wait_for_run_files(os.path.join(work, "data"), 2, JOB_TIMEOUT)
+        time.sleep(1.5)  # into run 2's timed phase
         t_sig = time.time()
         k = run(["scancel", *scancel_args, jobid], timeout=30, env=e)
         assert k.returncode == 0, explain(k)
