@@ -412,10 +412,15 @@ for p in "${POINTS[@]}"; do
     done
     run_pid=""
     row=$(grep -v '^#' "$log" | awk -F'\t' 'NF > 20' | tail -n 1)
-    if [ "$rc" = 0 ] && [ -n "$row" ]; then
+    # The row's <interrupted> column: MPICH's mpiexec exits 0 even when its ranks exited 3.
+    icol=$(grep -m 1 '^#' "$log" | tr '\t' '\n' | grep -n -x '<interrupted>' | cut -d: -f1)
+    cut_sig=""
+    [ -n "$icol" ] && [ -n "$row" ] && cut_sig=$(cut -f "$icol" <<<"$row")
+    [ "$cut_sig" = no ] && cut_sig=""
+    if [ "$rc" = 0 ] && [ -n "$row" ] && [ -z "$cut_sig" ]; then
         ok=$((ok + 1))
         printf 'ipb-sweep:         ok: %s MiB/s over %s s\n' "$(cut -f 11 <<<"$row")" "$(cut -f 10 <<<"$row")" >&2
-    elif [ "$rc" = 3 ] || [ -n "$CUT_BY" ]; then
+    elif [ "$rc" = 3 ] || [ -n "$CUT_BY" ] || [ -n "$cut_sig" ]; then
         # Interrupted: the program recorded what it measured (if it reached its timed phase).
         msg=$(run_message "$log")
         CUT_BY=${CUT_BY:-an interrupted run}
