@@ -45,14 +45,15 @@
 #   --wrapper WORDS        IPB_WRAPPER          command put before the program on every rank
 #                                               (numactl ..., a profiler)
 #   --bin PATH             IPB_BIN              src/io-pipeline-bench, else io-pipeline-bench on PATH
-#   --run-timeout S        IPB_RUN_TIMEOUT      3 x duration + 300: a run still going is killed
-#                                               and counted as failed
+#   --run-timeout S        IPB_RUN_TIMEOUT      3 x duration + 300: a run still going gets
+#                                               SIGTERM (SIGKILL 30 s later) and counts as failed
 #   --no-plots             IPB_PLOTS=0          skip the summary table and plots at the end
 #   --dry-run              IPB_DRY_RUN=1        print the launch commands, run nothing
 #
 # Progress (run i of n, elapsed, estimated time left) and each run's verdict go to stderr. A
 # failed run is reported (exit status, the program's last line, its log) and the sweep goes
-# on: the results files only ever get rows of successful runs, so nothing earlier is lost.
+# on: the results files only ever get rows of successful runs (and of runs stopped by a signal,
+# marked in their <interrupted> column), so nothing earlier is lost.
 # A sweep cut short (SIGTERM at a Slurm job's time limit, SIGINT from Ctrl-C, SIGUSR1 from
 # `sbatch --signal=USR1@60`, or a run that exits 3 because its ranks were signalled) stops
 # after the run in progress: that run is recorded as interrupted by the program itself (column
@@ -371,12 +372,15 @@ echo "ipb-sweep: $total_runs runs ($STUDY; $(words "$METHODS" | wc -w) methods, 
 echo "ipb-sweep: label '$LABEL'; data in $DATA_DIR; results $H5 and $DAT; logs in $LOGS/" >&2
 t_start=$(date +%s)
 i=0 ok=0 failed=0 FAILED_RUNS=() CUT_BY="" CUT_RUN="" run_pid=""
-# A stop signal to this script is noted, and passed on to the run in progress as SIGTERM: the
-# run is started in the background and waited for, because bash runs a trap only once a
-# foreground command has returned, and `timeout` puts the run in a process group of its own,
-# which a signal to this script's group does not reach. (timeout passes SIGTERM on to the
-# launcher; mpirun and the program take it from there. USR1 is not passed as such: timeout
-# would die of it and leave the run behind.)
+# A stop signal to this script is noted, and passed on to the run in progress as one SIGTERM.
+# The run must get exactly one: mpirun takes a second SIGTERM as "forcibly terminate" and
+# SIGKILLs its ranks before they record anything. So the run is started by `setsid` in a
+# session (and process group) of its own, which a signal to this script's group (Ctrl-C in a
+# terminal, kill -- -PGID) does not reach, and `timeout --foreground` passes a signal on to
+# the launcher only (without --foreground it sends it to the launcher and again to its group,
+# which is the launcher twice). It is started in the background and waited for, because bash
+# runs a trap only once a foreground command has returned. USR1 is not passed as such:
+# timeout would die of it and leave the run behind.
 for sig in TERM INT USR1; do
     trap "CUT_BY=\${CUT_BY:-SIG$sig}; [ -n \"\$run_pid\" ] && kill -TERM \"\$run_pid\" 2>/dev/null" "$sig"
 done
@@ -401,7 +405,8 @@ for p in "${POINTS[@]}"; do
     log=$(printf '%s/run-%04d.log' "$LOGS" "$i")
     q "${LAUNCH[@]}" "${BENCH[@]}" >"$log"
     echo >>"$log"
-    timeout --kill-after=30 "$RUN_TIMEOUT" "${LAUNCH[@]}" "${BENCH[@]}" >>"$log" 2>&1 </dev/null &
+    setsid timeout --foreground --kill-after=30 "$RUN_TIMEOUT" "${LAUNCH[@]}" "${BENCH[@]}" \
+        >>"$log" 2>&1 </dev/null &
     run_pid=$!
     while :; do
         wait "$run_pid"
@@ -420,7 +425,7 @@ for p in "${POINTS[@]}"; do
     if [ "$rc" = 0 ] && [ -n "$row" ] && [ -z "$cut_sig" ]; then
         ok=$((ok + 1))
         printf 'ipb-sweep:         ok: %s MiB/s over %s s\n' "$(cut -f 11 <<<"$row")" "$(cut -f 10 <<<"$row")" >&2
-    elif [ "$rc" = 3 ] || [ -n "$CUT_BY" ] || [ -n "$cut_sig" ]; then
+    elif [ "$rc" != 124 ] && { [ "$rc" = 3 ] || [ -n "$CUT_BY" ] || [ -n "$cut_sig" ]; }; then
         # Interrupted: the program recorded what it measured (if it reached its timed phase).
         msg=$(run_message "$log")
         CUT_BY=${CUT_BY:-an interrupted run}
@@ -430,7 +435,7 @@ for p in "${POINTS[@]}"; do
         break
     else
         failed=$((failed + 1))
-        [ "$rc" = 124 ] && why="killed after ${RUN_TIMEOUT} s (--run-timeout)" || why="exit status $rc"
+        [ "$rc" = 124 ] && why="still running after ${RUN_TIMEOUT} s (--run-timeout): stopped" || why="exit status $rc"
         msg=$(run_message "$log")
         FAILED_RUNS+=("[$i] $what: $why${msg:+: $msg} ($log)")
         printf 'ipb-sweep:         FAILED (%s)%s; log %s; going on\n' "$why" "${msg:+: $msg}" "$log" >&2

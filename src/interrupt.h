@@ -11,7 +11,9 @@
  * children, which inherit the handler), receive sleeps return early when it is set (clock.c),
  * and the rank then stops, removes its files and records the run as interrupted (bench.c).
  * A second signal while stopping restores the default action and re-raises it: a user who
- * presses Ctrl-C twice gets the process killed at once, as with most tools. */
+ * presses Ctrl-C twice gets the process killed at once, as with most tools. Only if it comes
+ * a second or more after the first, though: copies of one request arrive together (Slurm
+ * signals every process of a job and mpirun passes its own SIGTERM on to its ranks). */
 #ifndef IPB_INTERRUPT_H
 #define IPB_INTERRUPT_H
 

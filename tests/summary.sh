@@ -3,7 +3,7 @@
 # "N passed, N failed" line over all of them (what CI reads).
 # Usage: tests/summary.sh [BUILD_DIR]   (default: the source tree, an in-tree build)
 cd "${1:-$(dirname "$0")/..}" || exit 1
-passed=0 failed=0
+passed=0 failed=0 failed_logs=
 for log in tests/test_*.log; do
     [ -f "$log" ] || continue
     echo "--- $log"
@@ -18,5 +18,15 @@ for log in tests/test_*.log; do
         f=1
     fi
     passed=$((passed + p)) failed=$((failed + f))
+    [ "$f" != 0 ] && failed_logs="$failed_logs $log"
+done
+# Say which tests failed and how, so that a CI log that keeps only its last lines still
+# names them: cmocka's "[  FAILED  ] name" lines and pytest's "FAILED file::name - reason"
+# lines, then each failing program's last lines.
+for log in $failed_logs; do
+    echo "=== failed in $log:"
+    grep -E '^\[  FAILED  \] [a-z_]|^(FAILED|ERROR) ' "$log" | head -n 20
+    echo "--- its last 40 lines:"
+    tail -n 40 "$log"
 done
 echo "$passed passed, $failed failed"

@@ -93,20 +93,24 @@ struct int_case {
     int sig;
     enum target target;
     const char *recorded; /* the signal the row names */
+    int twice; /* each target gets the signal twice, 50 ms apart, as when Slurm signals every
+                  process of a job and mpirun passes its own on: the same request, not insistence */
 };
 
 static const struct int_case int_cases[] = {
-    {"sequential", NULL, "1", SIGTERM, TO_EVERY_PROCESS, "SIGTERM"},
-    {"openmp", NULL, "4", SIGTERM, TO_EVERY_PROCESS, "SIGTERM"},
-    {"fork", NULL, "4", SIGTERM, TO_EVERY_PROCESS, "SIGTERM"},
-    {"aio", "io_uring", "4", SIGTERM, TO_EVERY_PROCESS, "SIGTERM"},
-    {"aio", "posix", "4", SIGTERM, TO_EVERY_PROCESS, "SIGTERM"},
-    {"openmp", NULL, "4", SIGINT, TO_RANK1, "SIGINT"},
-    {"sequential", NULL, "1", SIGUSR1, TO_RANK1, "SIGUSR1"},
-    {"aio", "io_uring", "4", SIGINT, TO_RANK1, "SIGINT"},
-    {"fork", NULL, "4", SIGTERM, TO_RANK1, "SIGTERM"},
-    {"fork", NULL, "4", SIGTERM, TO_CHILD_OF_RANK1, "SIGTERM"},
-    {"openmp", NULL, "4", SIGINT, TO_MPIRUN, "SIGTERM"},
+    {"sequential", NULL, "1", SIGTERM, TO_EVERY_PROCESS, "SIGTERM", 0},
+    {"openmp", NULL, "4", SIGTERM, TO_EVERY_PROCESS, "SIGTERM", 0},
+    {"fork", NULL, "4", SIGTERM, TO_EVERY_PROCESS, "SIGTERM", 0},
+    {"aio", "io_uring", "4", SIGTERM, TO_EVERY_PROCESS, "SIGTERM", 0},
+    {"aio", "posix", "4", SIGTERM, TO_EVERY_PROCESS, "SIGTERM", 0},
+    {"openmp", NULL, "4", SIGINT, TO_RANK1, "SIGINT", 0},
+    {"sequential", NULL, "1", SIGUSR1, TO_RANK1, "SIGUSR1", 0},
+    {"aio", "io_uring", "4", SIGINT, TO_RANK1, "SIGINT", 0},
+    {"fork", NULL, "4", SIGTERM, TO_RANK1, "SIGTERM", 0},
+    {"fork", NULL, "4", SIGTERM, TO_CHILD_OF_RANK1, "SIGTERM", 0},
+    {"openmp", NULL, "4", SIGINT, TO_MPIRUN, "SIGTERM", 0},
+    {"openmp", NULL, "4", SIGTERM, TO_EVERY_PROCESS, "SIGTERM", 1},
+    {"fork", NULL, "4", SIGTERM, TO_EVERY_PROCESS, "SIGTERM", 1},
 };
 #define NINT (sizeof int_cases / sizeof int_cases[0])
 
@@ -202,12 +206,20 @@ static void test_interrupt(void **state)
         if (hit && kill(p->pid, ic->sig) == 0)
             sent++;
     }
+    /* 50 ms later, so that each process has taken the first before the second arrives (two
+     * pending copies of a signal would merge into one) */
+    if (ic->twice) {
+        usleep(50000);
+        for (int i = 0; i < n; i++)
+            if (ps[i].role != TH_JANITOR)
+                kill(ps[i].pid, ic->sig);
+    }
     if (ic->target == TO_MPIRUN && kill(root, ic->sig) == 0)
         sent++;
     TH_EXPECT(NULL, sent > 0, "no process to signal (%s) among %d io-pipeline-bench processes",
               target_name(ic->target), n);
-    print_error("sent %s to %s (%d process%s)\n", sig_name(ic->sig), target_name(ic->target), sent,
-                sent == 1 ? "" : "es");
+    print_error("sent %s%s to %s (%d process%s)\n", sig_name(ic->sig), ic->twice ? " twice" : "",
+                target_name(ic->target), sent, sent == 1 ? "" : "es");
 
     struct th_proc *p = c->proc;
     c->proc = NULL;
@@ -274,6 +286,47 @@ static void test_interrupt(void **state)
     int in_h5 = h5dump_count(path, want);
     TH_EXPECT(r, in_h5 == 1, "the HDF5 /runs table names %s %d times, expected once", recorded,
               in_h5);
+}
+
+/* A user who insists: a second SIGTERM a second or more after the first kills the rank at
+ * once (default action), even while it is stopping. Rank 1 is frozen (SIGSTOP) so that rank 0,
+ * told to stop, waits for it in the stop protocol and is still there for the second signal. */
+static void test_second_signal_kills(void **state)
+{
+    struct th_ctx *c = *state;
+    char cmd[8192];
+    start_long_run(c, "openmp", NULL, "4", cmd, sizeof cmd);
+    int ended_early = th_pump(c->proc, 2.0);
+    if (ended_early)
+        print_error("---- ran: %s\n", cmd);
+    TH_EXPECT(NULL, !ended_early, "the run ended before it could be interrupted");
+    pid_t root = th_proc_pid(c->proc);
+    pid_t rank0 = th_find_ipb_role(root, TH_RANK, 0), rank1 = th_find_ipb_role(root, TH_RANK, 1);
+    TH_EXPECT(NULL, rank0 > 0 && rank1 > 0, "ranks not found (%d, %d)", (int)rank0, (int)rank1);
+    TH_EXPECT(NULL, kill(rank1, SIGSTOP) == 0 && kill(rank0, SIGTERM) == 0, "kill: %s",
+              strerror(errno));
+    th_pump(c->proc, 1.5);
+    int still_there = kill(rank0, 0) == 0;
+    kill(rank0, SIGTERM);
+    kill(rank1, SIGCONT);
+    TH_EXPECT(NULL, still_there, "rank 0 ended while rank 1 was frozen: nothing to insist on");
+
+    struct th_proc *p = c->proc;
+    c->proc = NULL;
+    th_finish(p, 40.0, &c->r);
+    struct th_result *r = &c->r;
+    TH_EXPECT(r, !r->timed_out, "the job did not end after the second SIGTERM");
+    TH_EXPECT(r, r->seconds < 2.0 + 1.5 + 6.0, "the job took %.1f s", r->seconds);
+    TH_EXPECT(r, !(r->exited && (r->status == 0 || r->status == 3)),
+              "rank 0 was killed by the second SIGTERM: the job must not end as a success or "
+              "as a recorded interruption");
+    if (strcmp(th_mpi_flavour(), "openmpi") == 0)
+        TH_EXPECT(r, strstr(r->err, "rank 0") != NULL && strstr(r->err, "signal 15") != NULL,
+                  "stderr does not name rank 0 and signal 15");
+    TH_EXPECT(r, r->nleftovers == 0, "processes left running: %s", r->leftovers);
+    char left[4200];
+    data_files(c->dir, left, sizeof left);
+    TH_EXPECT(r, left[0] == '\0', "data files left: %s", left);
 }
 
 /* ---- a rank killed with SIGKILL ------------------------------------------------------------ */
@@ -521,18 +574,20 @@ static void test_hdf5_that_crashes_libhdf5(void **state)
 int main(int argc, char **argv)
 {
     th_init(argc, argv);
-    static struct CMUnitTest tests[NINT + 3 + 3];
+    static struct CMUnitTest tests[NINT + 3 + 4];
     static char names[NINT + 3][160];
     size_t n = 0;
     for (size_t i = 0; i < NINT; i++) {
         const struct int_case *ic = &int_cases[i];
-        snprintf(names[n], sizeof names[n], "%s to %s: %s%s%s", sig_name(ic->sig),
-                 target_name(ic->target), ic->method, ic->engine ? " " : "",
-                 ic->engine ? ic->engine : "");
+        snprintf(names[n], sizeof names[n], "%s%s to %s: %s%s%s", sig_name(ic->sig),
+                 ic->twice ? " twice" : "", target_name(ic->target), ic->method,
+                 ic->engine ? " " : "", ic->engine ? ic->engine : "");
         tests[n] =
             (struct CMUnitTest){names[n], test_interrupt, setup, th_ctx_teardown, (void *)ic};
         n++;
     }
+    tests[n++] = (struct CMUnitTest){"a second SIGTERM a second later kills",
+                                     test_second_signal_kills, setup, th_ctx_teardown, NULL};
     for (size_t i = 0; i < 3; i++) {
         snprintf(names[n], sizeof names[n], "rank 1 killed with SIGKILL: %s", kill_methods[i]);
         tests[n] = (struct CMUnitTest){names[n], test_rank_killed, setup, th_ctx_teardown,

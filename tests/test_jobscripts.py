@@ -292,6 +292,34 @@ def test_local_sweep_cut_by_sigterm(work):
     assert left == "", f"processes left: {left}"
 
 
+def test_local_sweep_run_timeout(work):
+    """--run-timeout: a run still going after it gets one SIGTERM (through `timeout
+    --foreground`, so mpirun is not signalled twice, which it would take as "kill the ranks
+    now"), records itself as interrupted, is reported as failed, and the sweep goes on to the
+    next run; exit 1, no data file or process left."""
+    res = os.path.join(work, "r")
+    data = os.path.join(work, "data")
+    os.mkdir(data)
+    r = run([SWEEP, "--methods", "openmp,aio", "--concurrency", "2", "--ranks", "2",
+             "--duration", "30", "--recv-delay", "0.02", "--buffer-size", "64", "--results", res,
+             "--data-dir", data, "--no-plots", "--run-timeout", "4"],
+            timeout=60, env=env(), cwd=work)
+    assert r.returncode == 1, explain(r)
+    failed = re.findall(r"FAILED \(still running after 4 s \(--run-timeout\): stopped\)"
+                        r"(.*); log \S+run-000(\d)\.log; going on", r.stderr)
+    assert [n for _, n in failed] == ["1", "2"], explain(r)
+    assert all("interrupted by SIGTERM" in m for m, _ in failed), explain(r)
+    assert "0 of 2 runs succeeded" in r.stderr and "CUT" not in r.stderr, explain(r)
+    _, rows = dat_rows(res + ".dat")
+    assert [(x["method"], x["interrupted"]) for x in rows] == [
+        ("openmp", "SIGTERM"), ("aio", "SIGTERM")], explain(r)
+    # measured up to the signal: 4 s after the launch, plus mpirun's second or so in passing it on
+    assert all(float(x["bytes"]) > 0 and 1 < float(x["elapsed (s)"]) < 7 for x in rows), rows
+    assert os.listdir(data) == [], f"data files left: {os.listdir(data)}"
+    left = subprocess.run(["pgrep", "-f", data], capture_output=True, text=True).stdout
+    assert left == "", f"processes left: {left}"
+
+
 def test_local_sweep_dry_run_and_settings(work):
     """--dry-run prints one launch line per run and creates nothing; IPB_* variables set
     every parameter and an option beats its variable."""
