@@ -575,7 +575,7 @@ int main(int argc, char **argv)
 {
     th_init(argc, argv);
     static struct CMUnitTest tests[NINT + 3 + 4];
-    static char names[NINT + 3][160];
+    static char names[sizeof tests / sizeof tests[0]][160]; /* indexed like tests */
     size_t n = 0;
     for (size_t i = 0; i < NINT; i++) {
         const struct int_case *ic = &int_cases[i];
