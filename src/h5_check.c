@@ -21,7 +21,7 @@ int ipb_h5_check_main(int argc, char **argv)
 {
     if (argc != 3 || strcmp(argv[1], IPB_H5_CHECK_ARG) != 0)
         return -1;
-    char err[1024] = "";
+    char err[IPB_ERRMSG_LEN] = "";
     int rc = ipb_h5_preflight(argv[2], err, sizeof(err));
     if (rc != IPB_OK)
         printf("%s\n", err);
@@ -72,7 +72,7 @@ int ipb_h5_preflight_isolated(const char *self, const char *path, char *err, siz
         return ipb_h5_preflight(path, err, errlen);
     }
 
-    char line[1024];
+    char line[IPB_ERRMSG_LEN];
     size_t got = 0;
     const double deadline = ipb_now() + IPB_H5_CHECK_TIMEOUT_S;
     int timed_out = 0;

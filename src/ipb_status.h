@@ -26,8 +26,10 @@ static inline int ipb_status_severity(int status)
     }
 }
 
-/* Size of every human-readable error message buffer in the program: one line naming
- * rank, pipeline, file and strerror fits easily. */
-#define IPB_ERRMSG_LEN 1024
+/* Size of every human-readable error message buffer in the program: one line naming rank,
+ * pipeline and strerror, with up to three paths of PATH_MAX (4096) bytes each (a data-file
+ * message names --output-file and the file). Smaller, a deep directory would push the reason
+ * off the end of the line: "--output-file '/very/long/...". */
+#define IPB_ERRMSG_LEN (3 * 4096 + 1024)
 
 #endif
