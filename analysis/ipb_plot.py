@@ -20,7 +20,6 @@ Examples:
   ipb_plot.py tests/data/original/polaris-results.gil.dat --kind bars -o polaris
 """
 
-import argparse
 import os
 import sys
 import textwrap
@@ -316,11 +315,7 @@ def save(fig, prefix, kind, formats, dpi=120):
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(
-        prog="ipb_plot.py", description=__doc__.split("\n\n")[0],
-        epilog="\n\n".join(__doc__.split("\n\n")[1:]),
-        formatter_class=argparse.RawDescriptionHelpFormatter)
-    R.add_common_arguments(p)
+    p = R.command_parser("ipb_plot.py", __doc__)
     p.add_argument("--kind", default="all", metavar="KINDS",
                    help="comma-separated plots to draw: bars, scaling, stages, or all (the "
                         "default: every plot the input allows)")

@@ -16,6 +16,7 @@ pipelines of the run; ``fs_type``, ``mount_point``, ``job_id``, ``hosts`` (the c
 Only Debian's python3-h5py, python3-pandas and python3-numpy are needed.
 """
 
+import argparse
 import fnmatch
 import math
 import re
@@ -474,6 +475,17 @@ def _fmt_key(k):
     if isinstance(k, (float, np.floating)) and float(k).is_integer():
         return str(int(k))
     return str(k)
+
+
+def command_parser(prog, doc):
+    """The argument parser of a command (ipb_summary.py, ipb_plot.py): its docstring's first
+    paragraph as the description, the rest as the epilog, and the options they share."""
+    p = argparse.ArgumentParser(
+        prog=prog, description=doc.split("\n\n")[0],
+        epilog="\n\n".join(doc.split("\n\n")[1:]),
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_common_arguments(p)
+    return p
 
 
 def add_common_arguments(p):

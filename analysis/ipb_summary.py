@@ -14,7 +14,6 @@ Examples:
   ipb_summary.py results.h5 --series          # mean/stddev/min/max over --repetitions
 """
 
-import argparse
 import os
 import sys
 
@@ -24,11 +23,7 @@ import ipb_results as R  # noqa: E402
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(
-        prog="ipb_summary.py", description=__doc__.split("\n\n")[0],
-        epilog="\n\n".join(__doc__.split("\n\n")[1:]),
-        formatter_class=argparse.RawDescriptionHelpFormatter)
-    R.add_common_arguments(p)
+    p = R.command_parser("ipb_summary.py", __doc__)
     p.add_argument("--value", default="throughput_mib_s", metavar="COLUMN",
                    help="the column to tabulate (default: throughput_mib_s, the aggregate "
                         "throughput in MiB/s; e.g. compute_throughput_mib_s, elapsed_s)")

@@ -134,6 +134,23 @@ configure_build() {
         (cd "$dir" && "$src/configure" "$@" && make -j2) >"$log" 2>&1
 }
 
+# part_build PART OMPI_CC DIR CONFIGURE-ARGS...: the build a part runs, with the compiler mpicc
+# is to wrap. A build that fails prints its log's end and returns 1 (the part cannot run); a
+# warning is printed and counted in the calling part's $fail (bash locals are seen by callees).
+part_build() {
+    local part=$1 cc=$2 dir=$3 log=$work/$1-build.log
+    shift 3
+    if ! OMPI_CC=$cc configure_build "$dir" "$log" --quiet CC=mpicc "$@"; then
+        tail -n 30 "$log"
+        echo "FAILED: the $part build (log: $log)"
+        return 1
+    fi
+    if grep -E 'warning:' "$log"; then
+        echo "FAILED: the $part build has warnings (above)"
+        fail=$((fail + 1))
+    fi
+}
+
 # ---- 1. ASan + UBSan: the whole make check ------------------------------------------------
 run_asan() {
     local t0=$SECONDS pass=0 fail=0
@@ -153,16 +170,10 @@ run_asan() {
     # symbol table to interpose on libc's for Open MPI's libraries.
     local ldflags="-fsanitize=address,undefined -static-libasan -static-libubsan"
     ldflags+=" -Wl,--export-dynamic-symbol=dlclose"
-    if ! OMPI_CC=gcc configure_build "$build" "$work/asan-build.log" --quiet CC=mpicc \
-        CFLAGS="$flags" LDFLAGS="$ldflags" LIBS="$work/keep-modules.o"; then
-        tail -n 30 "$work/asan-build.log"
-        echo "FAILED: the ASan build (log: $work/asan-build.log)"
+    if ! part_build asan gcc "$build" CFLAGS="$flags" LDFLAGS="$ldflags" \
+        LIBS="$work/keep-modules.o"; then
         part_result asan 0 1 $((SECONDS - t0))
         return
-    fi
-    if grep -E 'warning:' "$work/asan-build.log"; then
-        echo "FAILED: the ASan build has warnings (above)"
-        fail=$((fail + 1))
     fi
     local bin=$build/src/io-pipeline-bench
     # (grep reads whole outputs: with pipefail, grep -q could fail a pipe by closing it early)
@@ -246,16 +257,10 @@ run_tsan() {
     local flags="-fsanitize=thread -fopenmp=libomp -fno-omit-frame-pointer -g -O1"
     # -fopenmp=libomp in CFLAGS: configure's OpenMP check then needs no flag of its own, and
     # the program is linked with LLVM's libomp (the runtime Archer knows), not gcc's libgomp.
-    if ! OMPI_CC=clang configure_build "$build" "$work/tsan-build.log" --quiet --disable-tests \
-        CC=mpicc CFLAGS="$flags" LDFLAGS="-fsanitize=thread -fopenmp=libomp"; then
-        tail -n 30 "$work/tsan-build.log"
-        echo "FAILED: the TSan build (log: $work/tsan-build.log)"
+    if ! part_build tsan clang "$build" --disable-tests CFLAGS="$flags" \
+        LDFLAGS="-fsanitize=thread -fopenmp=libomp"; then
         part_result tsan 0 1 $((SECONDS - t0))
         return
-    fi
-    if grep -E 'warning:' "$work/tsan-build.log"; then
-        echo "FAILED: the TSan build has warnings (above)"
-        fail=$((fail + 1))
     fi
     local bin=$build/src/io-pipeline-bench
     local libs syms
@@ -335,10 +340,7 @@ run_valgrind() {
     local build=$work/plain
     echo
     echo "=== valgrind: memcheck of each method under mpirun -np 1"
-    if ! OMPI_CC=gcc configure_build "$build" "$work/plain-build.log" --quiet --disable-tests \
-        CC=mpicc; then
-        tail -n 30 "$work/plain-build.log"
-        echo "FAILED: the plain build (log: $work/plain-build.log)"
+    if ! part_build valgrind gcc "$build" --disable-tests; then
         part_result valgrind 0 1 $((SECONDS - t0))
         return
     fi
