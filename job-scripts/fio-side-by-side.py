@@ -21,7 +21,9 @@ fio's result goes into the same --dat and --hdf5 files as the methods, as method
 through `io-pipeline-bench --import`: this script reads fio's JSON+ output (its full latency
 histograms), merges the jobs, and writes a field<TAB>value record with the field names of the
 HDF5 /runs table; the program itself appends it, with the same locking, compound type and .dat
-columns as its own runs, so the two can never drift apart. Latencies: fio's total write latency
+columns as its own runs, so the two can never drift apart. Bytes: with --sync every, only
+fio's writes whose fsync completed count, as for the benchmark (fio's time-based jobs end
+between their last write and its fsync; see durable_writes). Latencies: fio's total write latency
 (lat_ns: submission to completion, what our write stage times) and its fsync latency (sync
 lat_ns), merged over jobs by nearest rank, as the benchmark does; fio's histogram resolution is
 1/64, like ours.
@@ -68,7 +70,8 @@ def run_bench(args, method, n, delay):
         args.bin, "--method", name, "--concurrency", str(n), "--duration", str(args.duration),
         "--buffer-size", f"{args.buffer_bytes}B", "--recv-delay", str(delay),
         "--compute-sparsity", str(args.compute_sparsity), "--sync", args.sync,
-        "--output-file", os.path.join(args.dir, "ipb"), "--label", args.label]
+        "--output-file", os.path.join(args.dir, "ipb"), "--label", args.label,
+        "--recv-phase", args.recv_phase]
     if engine:
         cmd += ["--aio-engine", engine]
     for flag in ("dat", "hdf5"):
@@ -113,13 +116,30 @@ def merged_percentiles(jobs, section, key):
     return out, total
 
 
+def durable_writes(args, job):
+    """(writes, bytes) of a fio job that count as the benchmark counts its own: with --fsync=1,
+    only writes whose fsync completed. A time-based fio job stops at its runtime between a
+    write and that write's fsync, so it reports one write more than it synced (40 writes, 39
+    fsyncs per job in a 2 s run); the benchmark counts a buffer only once its fsync returned.
+    Counting fio's unsynced last write would favour fio by one buffer per job (2 % of a 5 s
+    run at a 0.1 s think time)."""
+    w = job["write"]
+    ios, nbytes = w["total_ios"], w["io_bytes"]
+    if args.sync == "every":
+        synced = min(ios, job.get("sync", {}).get("total_ios", 0))
+        nbytes -= (ios - synced) * args.buffer_bytes
+        ios = synced
+    return ios, nbytes
+
+
 def fio_record(args, jobs, engine, n, delay):
     """The fields of one /runs row for a fio run (names of src/result_fields.h)."""
-    io_bytes = sum(j["write"]["io_bytes"] for j in jobs)
-    ios = sum(j["write"]["total_ios"] for j in jobs)
+    durable = [durable_writes(args, j) for j in jobs]
+    io_bytes = sum(b for _, b in durable)
+    ios = sum(i for i, _ in durable)
     runtimes = [j["job_runtime"] / 1000.0 for j in jobs]
     elapsed = max(runtimes)
-    per_job = [j["write"]["io_bytes"] / 2**20 / (j["job_runtime"] / 1000.0) for j in jobs]
+    per_job = [b / 2**20 / t for (_, b), t in zip(durable, runtimes)]
     mean = sum(per_job) / len(per_job)
     sd = (sum((x - mean) ** 2 for x in per_job) / len(per_job)) ** 0.5
     # fio's write "lat" is submission to completion (slat + clat): what our write stage times.
@@ -208,6 +228,9 @@ def main():
     ap.add_argument("--compute-sparsity", type=int, default=0,
                     help="the benchmark's compute stage (default 0: off, as fio has none)")
     ap.add_argument("--sync", default="every", choices=("every", "end", "none"))
+    ap.add_argument("--recv-phase", default="random", choices=("random", "aligned"),
+                    help="the benchmark's --recv-phase (default random, its default; fio's "
+                         "jobs are never in lock-step)")
     ap.add_argument("--methods", default="sequential,openmp,fork,aio-io_uring,aio-posix")
     ap.add_argument("--fio-engines", default="psync,io_uring",
                     help="fio engines (add posixaio to compare aio-posix with its own engine)")
@@ -271,9 +294,12 @@ def print_table(args, results):
           f"{args.rounds} round(s) per configuration (order alternated between rounds); "
           "MiB/s and latencies are means over the rounds.\n")
     print("| recv delay (s) | N | method | MiB/s | deadline MiB/s | vs fio same engine "
-          "(mean [min-max] of paired rounds) | fsync p50 (ms) | fsync p99 (ms) | "
-          "fio fsync p99 (ms) |")
-    print("|---|---|---|---|---|---|---|---|---|")
+          "(mean [min-max] of paired rounds) | % of ideal | vs N x sequential | "
+          "fsync p50 (ms) | fsync p99 (ms) | fio fsync p99 (ms) |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    # the sequential method's one-pipeline rate at each delay, for N x sequential
+    seq_at = {d: mean([r["mib_s"] for dd, nn, _, nm, r in results
+                       if (dd, nn, nm) == (d, 1, "sequential")]) for d, _, _ in keys}
     for d, n, name in keys:
         runs = [(rnd, r) for dd, nn, rnd, nm, r in results if (dd, nn, nm) == (d, n, name)]
         ratios, refs = [], []
@@ -295,8 +321,15 @@ def print_table(args, results):
             ratio = f"{mean(ratios):.2f} [{min(ratios):.2f}-{max(ratios):.2f}]"
         col = lambda key, rs: mean([r[key] for r in rs])
         rs = [r for _, r in runs]
-        print(f"| {d:g} | {n} | {name} | {col('mib_s', rs):.1f} | "
-              f"{col('deadline_mib_s', rs):.1f} | {ratio} | {ms(col('fsync_p50', rs))} | "
+        mib_s = col("mib_s", rs)
+        # the ideal, when receives bound the run: every pipeline one buffer per delay
+        ideal = n * args.buffer_bytes / 2**20 / d if d > 0 else float("nan")
+        pct = "-" if ideal != ideal else f"{100 * mib_s / ideal:.1f}"
+        seq = seq_at.get(d, float("nan"))
+        vs_seq = "-" if seq != seq or name.startswith("fio-") else f"{mib_s / (n * seq):.2f}"
+        print(f"| {d:g} | {n} | {name} | {mib_s:.1f} | "
+              f"{col('deadline_mib_s', rs):.1f} | {ratio} | {pct} | {vs_seq} | "
+              f"{ms(col('fsync_p50', rs))} | "
               f"{ms(col('fsync_p99', rs))} | "
               f"{ms(col('fsync_p99', refs)) if refs and not name.startswith('fio-') else '-'} |")
 

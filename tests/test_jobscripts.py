@@ -6,6 +6,8 @@ throw-away cluster that this test starts (tests/slurm-cluster.sh) and stops by i
   runs nothing; options win over IPB_* variables.
 - Ranks with distinct host names under mpirun (a UTS namespace per rank): the nodes column and
   the per-rank hosts of the HDF5 file.
+- fio-side-by-side.py with real fio: fio's rows imported beside the methods' in one .dat and
+  one HDF5 file, their numbers adding up, and the Markdown table built from those runs.
 - The PBS Pro scripts' dry-run launch lines (mpiexec -n --ppn --depth --cpu-bind --hostfile).
 - Slurm, 4 emulated nodes (one slurmd per node name, each in a UTS namespace named after its
   node): slurm-sweep.sbatch and slurm-scaling.sbatch through sbatch; results checked for rows,
@@ -419,6 +421,58 @@ def split_launch(w):
     launcher = dict(zip(w[1:prog:2], w[2:prog:2]))
     opts = dict(zip(w[prog + 1::2], w[prog + 2::2]))
     return w[0], launcher, opts
+
+
+def test_fio_side_by_side(work):
+    """fio-side-by-side.py, real fio and the real program: fio's runs (psync, io_uring) and
+    two methods at N=2 land in one .dat and one HDF5 file, fio's as method fio-<engine>; every
+    row's numbers add up (bytes = buffers x buffer size, one fsync per buffer, MiB / seconds =
+    throughput, deadline = MiB / duration); the table has one line per run, fio as the
+    reference, the methods' ratios to the fio run with the same engine and % of the ideal."""
+    if shutil.which("fio") is None:
+        pytest.fail("fio is not installed (setup.sh installs it)")
+    dat, h5 = os.path.join(work, "r.dat"), os.path.join(work, "r.h5")
+    data = os.path.join(work, "data")
+    r = run([os.path.join(JOBS, "fio-side-by-side.py"), "--concurrency", "2",
+             "--recv-delay", "0.05", "--duration", "2", "--buffer-size", "64",
+             "--methods", "openmp,aio-io_uring", "--fio-engines", "psync,io_uring",
+             "--dir", data, "--dat", dat, "--hdf5", h5, "--bin", bench(),
+             "--mpirun", mpiexec(), "--label", "side"], timeout=120, env=env(), cwd=work)
+    assert r.returncode == 0, explain(r)
+    _, rows = dat_rows(dat)
+    assert [x["method"] for x in rows] == ["fio-psync", "fio-io_uring", "openmp", "aio"], \
+        explain(r)
+    buf = 64 * 1024
+    for x in rows:
+        what = f"{x['method']}: {x}"
+        nbytes, nbuf = int(x["bytes"]), int(x["buffers"])
+        assert nbuf > 0 and nbytes == nbuf * buf, what
+        assert int(x["fsyncs"]) == nbuf, what
+        mib, secs = float(x["MiB xferred"]), float(x["elapsed (s)"])
+        assert abs(mib - nbytes / 2**20) <= 0.0005, what
+        assert abs(float(x["aggregate overall throughput (MiB/s)"]) - mib / secs) <= 0.002, what
+        assert x["label"] == "side" and x["concurrency"] == "2", what
+    for x in rows[:2]:  # fio's time-based runs stop issuing at the runtime
+        assert abs(float(x["deadline throughput (MiB/s)"]) - float(x["MiB xferred"]) / 2) \
+            <= 0.002, x
+        assert x["aio engine"] == x["method"][4:], x
+    assert not os.listdir(data), f"files left in {data}: {os.listdir(data)}"
+    _, runs = h5_runs(h5)
+    assert [x["method"] for x in runs] == [x["method"] for x in rows]
+    assert [x["xferred_bytes"] for x in runs] == [int(x["bytes"]) for x in rows]
+    # the table: a line per (delay, N, run kind); fio the reference; ratios and % of ideal
+    # from the very rows above
+    lines = {l.split("|")[3].strip(): [c.strip() for c in l.split("|")[1:-1]]
+             for l in r.stdout.splitlines() if l.startswith("| 0.05 | 2 |")}
+    assert sorted(lines) == sorted(["fio-psync", "fio-io_uring", "openmp", "aio-io_uring"]), \
+        explain(r)
+    assert lines["fio-psync"][5] == "1 (reference)", explain(r)
+    tput = {x["method"]: float(x["aggregate overall throughput (MiB/s)"]) for x in rows}
+    ideal = 2 * 64 / 1024 / 0.05
+    for name, method, ref in (("openmp", "openmp", "fio-psync"),
+                              ("aio-io_uring", "aio", "fio-io_uring")):
+        assert abs(float(lines[name][5]) - tput[method] / tput[ref]) <= 0.01, explain(r)
+        assert abs(float(lines[name][6]) - 100 * tput[method] / ideal) <= 0.1, explain(r)
 
 
 def test_pbs_scaling_dry_run(work):
