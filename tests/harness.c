@@ -72,6 +72,20 @@ void th_argv_add(struct th_argv *a, const char *s)
     a->v[a->n] = NULL;
 }
 
+void th_argv_addv(struct th_argv *a, const char *const *args)
+{
+    for (const char *const *s = args; *s != NULL; s++)
+        th_argv_add(a, *s);
+}
+
+void th_argv_add_opt(struct th_argv *a, const char *opt, const char *value)
+{
+    if (value == NULL)
+        return;
+    th_argv_add(a, opt);
+    th_argv_add(a, value);
+}
+
 void th_argv_addf(struct th_argv *a, const char *fmt, ...)
 {
     char buf[8192];

@@ -33,6 +33,9 @@ struct th_argv {
 
 void th_argv_init(struct th_argv *a);
 void th_argv_add(struct th_argv *a, const char *s);
+void th_argv_addv(struct th_argv *a, const char *const *args); /* NULL-terminated */
+/* "opt value", or nothing when value is NULL: an option a test case may leave at its default. */
+void th_argv_add_opt(struct th_argv *a, const char *opt, const char *value);
 void th_argv_addf(struct th_argv *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void th_argv_free(struct th_argv *a);
 /* The command as one shell-quoted line, for logs (malloc'd). */
