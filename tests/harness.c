@@ -72,6 +72,20 @@ void th_argv_add(struct th_argv *a, const char *s)
     a->v[a->n] = NULL;
 }
 
+void th_argv_addv(struct th_argv *a, const char *const *args)
+{
+    for (const char *const *s = args; *s != NULL; s++)
+        th_argv_add(a, *s);
+}
+
+void th_argv_add_opt(struct th_argv *a, const char *opt, const char *value)
+{
+    if (value == NULL)
+        return;
+    th_argv_add(a, opt);
+    th_argv_add(a, value);
+}
+
 void th_argv_addf(struct th_argv *a, const char *fmt, ...)
 {
     char buf[8192];
@@ -673,6 +687,7 @@ struct th_proc {
     int exited;
     int wstatus;
     double t_start, t_end;
+    time_t wall_start;
     char *cmd;
     unsigned np;
     char *status_dir;
@@ -741,6 +756,7 @@ struct th_proc *th_spawn(const struct th_argv *a, const char *cwd)
     }
     fflush(stdout);
     fflush(stderr);
+    p->wall_start = time(NULL);
     p->t_start = th_now();
     p->pid = fork();
     if (p->pid < 0) {
@@ -937,6 +953,7 @@ void th_finish(struct th_proc *p, double timeout_s, struct th_result *r)
     r->cmd = p->cmd;
     p->cmd = NULL;
     r->seconds = p->t_end - p->t_start;
+    r->wall_start = p->wall_start;
     if (WIFEXITED(p->wstatus)) {
         r->exited = 1;
         r->status = WEXITSTATUS(p->wstatus);
@@ -961,6 +978,7 @@ void th_finish(struct th_proc *p, double timeout_s, struct th_result *r)
     r->err = th_take(&p->buf[1], &r->err_len);
     th_watch = NULL;
     th_proc_free(p);
+    r->wall_end = time(NULL);
 }
 
 void th_run(const struct th_argv *a, const char *cwd, double timeout_s, struct th_result *r)
@@ -1387,7 +1405,25 @@ int th_ctx_teardown(void **state)
     struct th_ctx *c = *state;
     th_abandon(c->proc);
     th_result_free(&c->r);
+    th_dat_free(&c->d);
     th_scratch_release(c->dir, c->mnt);
     free(c);
     return 0;
+}
+
+void th_ctx_run(struct th_ctx *c, unsigned np, double timeout_s, const char *const *args)
+{
+    th_result_free(&c->r);
+    th_dat_free(&c->d);
+    struct th_argv a;
+    th_mpirun(&a, np);
+    for (const char *const *s = args; *s != NULL; s++) {
+        if (strstr(*s, "%s") != NULL)
+            th_argv_addf(&a, *s, c->dir);
+        else
+            th_argv_add(&a, *s);
+    }
+    th_run(&a, c->dir, timeout_s, &c->r);
+    th_argv_free(&a);
+    th_dat_parse(c->r.out, &c->d);
 }

@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -33,6 +34,9 @@ struct th_argv {
 
 void th_argv_init(struct th_argv *a);
 void th_argv_add(struct th_argv *a, const char *s);
+void th_argv_addv(struct th_argv *a, const char *const *args); /* NULL-terminated */
+/* "opt value", or nothing when value is NULL: an option a test case may leave at its default. */
+void th_argv_add_opt(struct th_argv *a, const char *opt, const char *value);
 void th_argv_addf(struct th_argv *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void th_argv_free(struct th_argv *a);
 /* The command as one shell-quoted line, for logs (malloc'd). */
@@ -87,6 +91,8 @@ struct th_result {
     int signal;     /* terminating signal, else 0 */
     int timed_out;  /* 1 if the hard timeout killed it */
     double seconds; /* wall time from spawn to exit */
+    /* time() at spawn and once finished: the bounds of a timestamp the program prints */
+    time_t wall_start, wall_end;
     char *out;      /* stdout, NUL-terminated */
     size_t out_len;
     char *err; /* stderr, NUL-terminated */
@@ -205,21 +211,29 @@ int th_exists(const char *path); /* lstat succeeds */
 
 /* ---- a test's scratch state (cmocka fixtures) ----------------------------------------------- */
 
-/* What most failure tests need: their case (the cmocka initial state), a fresh directory, a
- * file system mounted in it (or ""), a run still going when a check failed, and a result. */
+/* What the integration tests need: their case (the cmocka initial state), a fresh directory, a
+ * file system mounted in it (or ""), a run still going when a check failed, a result and its
+ * stdout parsed as .dat. */
 struct th_ctx {
     const void *param;
     char *dir;
     char mnt[4200];
     struct th_proc *proc;
     struct th_result r;
+    struct th_dat d;
 };
 
 /* cmocka setup: a th_ctx with param = the test's initial state and a new directory under /tmp
  * named after tag. */
 int th_ctx_setup_tagged(void **state, const char *tag);
-/* cmocka teardown: kill a run still going, free the result, unmount, remove the directory. */
+/* cmocka teardown: kill a run still going, free the result and the parsed .dat, unmount, remove
+ * the directory. */
 int th_ctx_teardown(void **state);
+
+/* Run the program under th_mpirun with np ranks, in c->dir, with args (NULL-terminated; "%s" in
+ * an argument stands for c->dir), and parse its stdout into c->d. The previous run's result
+ * and rows are freed first, so a test may run several times. */
+void th_ctx_run(struct th_ctx *c, unsigned np, double timeout_s, const char *const *args);
 
 /* ---- assertions that explain themselves ---------------------------------------------------- */
 

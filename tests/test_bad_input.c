@@ -152,19 +152,17 @@ static const struct bad_case cases[] = {
 };
 #define NCASES (sizeof cases / sizeof cases[0])
 
-struct ctx {
-    const struct bad_case *bc;
-    char *dir;
-    char ro[4200]; /* mount point to unmount in teardown, or "" */
-    char cgroup[4200]; /* memory cgroup made for the case (PREP_CGROUP), or "" */
-    char cgroup_parent[4200];
-    struct th_result r;
-};
+/* The memory cgroup made for a PREP_CGROUP case ("" when none) and the one to return to. It
+ * holds the whole test process, so it is the process's state, not a test's th_ctx. */
+static struct {
+    char dir[4200];
+    char parent[4200];
+} cgroup;
 
 /* Put this test process (and so the mpirun it starts) in a new memory cgroup limited to
  * `limit` bytes, below its own one; v1 (memory.limit_in_bytes) or v2 (memory.max). Returns 0,
  * or -1 with the reason in why (the case is then skipped, visibly). */
-static int enter_memory_cgroup(struct ctx *c, unsigned long long limit, char *why, size_t len)
+static int enter_memory_cgroup(unsigned long long limit, char *why, size_t len)
 {
     char *self = th_read_file("/proc/self/cgroup", NULL);
     if (self == NULL) {
@@ -187,65 +185,50 @@ static int enter_memory_cgroup(struct ctx *c, unsigned long long limit, char *wh
     }
     free(self);
     const char *root = v1 ? "/sys/fs/cgroup/memory" : "/sys/fs/cgroup";
-    snprintf(c->cgroup_parent, sizeof c->cgroup_parent, "%s%s", root,
-             strcmp(rel, "/") == 0 ? "" : rel);
-    snprintf(c->cgroup, sizeof c->cgroup, "%s/ipb-test-%d", c->cgroup_parent, (int)getpid());
-    if (mkdir(c->cgroup, 0755) != 0) {
-        snprintf(why, len, "cannot create the cgroup %s: %s", c->cgroup, strerror(errno));
-        c->cgroup[0] = '\0';
+    snprintf(cgroup.parent, sizeof cgroup.parent, "%s%s", root, strcmp(rel, "/") == 0 ? "" : rel);
+    snprintf(cgroup.dir, sizeof cgroup.dir, "%s/ipb-test-%d", cgroup.parent, (int)getpid());
+    if (mkdir(cgroup.dir, 0755) != 0) {
+        snprintf(why, len, "cannot create the cgroup %s: %s", cgroup.dir, strerror(errno));
+        cgroup.dir[0] = '\0';
         return -1;
     }
     char file[4300], val[64], pid[32];
-    snprintf(file, sizeof file, "%s/%s", c->cgroup, v1 ? "memory.limit_in_bytes" : "memory.max");
+    snprintf(file, sizeof file, "%s/%s", cgroup.dir, v1 ? "memory.limit_in_bytes" : "memory.max");
     snprintf(val, sizeof val, "%llu", limit);
     snprintf(pid, sizeof pid, "%d", (int)getpid());
     if (th_write_file(file, val) != 0) {
         snprintf(why, len, "cannot set %s (is the memory controller enabled?)", file);
         return -1;
     }
-    snprintf(file, sizeof file, "%s/cgroup.procs", c->cgroup);
+    snprintf(file, sizeof file, "%s/cgroup.procs", cgroup.dir);
     if (th_write_file(file, pid) != 0) {
-        snprintf(why, len, "cannot move the test into %s", c->cgroup);
+        snprintf(why, len, "cannot move the test into %s", cgroup.dir);
         return -1;
     }
     return 0;
 }
 
-static void leave_memory_cgroup(struct ctx *c)
+static void leave_memory_cgroup(void)
 {
-    if (c->cgroup[0] == '\0')
+    if (cgroup.dir[0] == '\0')
         return;
     char file[4300], pid[32];
-    snprintf(file, sizeof file, "%s/cgroup.procs", c->cgroup_parent);
+    snprintf(file, sizeof file, "%s/cgroup.procs", cgroup.parent);
     snprintf(pid, sizeof pid, "%d", (int)getpid());
     th_write_file(file, pid);
-    rmdir(c->cgroup);
-    c->cgroup[0] = '\0';
+    rmdir(cgroup.dir);
+    cgroup.dir[0] = '\0';
 }
 
 static int setup(void **state)
 {
-    struct ctx *c = calloc(1, sizeof *c);
-    if (c == NULL)
-        return -1;
-    c->bc = *state;
-    c->dir = th_mkdtemp("bad");
-    if (c->dir == NULL) {
-        free(c);
-        return -1;
-    }
-    *state = c;
-    return 0;
+    return th_ctx_setup_tagged(state, "bad");
 }
 
 static int teardown(void **state)
 {
-    struct ctx *c = *state;
-    leave_memory_cgroup(c);
-    th_result_free(&c->r);
-    th_scratch_release(c->dir, c->ro);
-    free(c);
-    return 0;
+    leave_memory_cgroup();
+    return th_ctx_teardown(state);
 }
 
 static void fmt_dir(char *out, size_t outlen, const char *s, const char *dir)
@@ -275,7 +258,7 @@ static void make_precious(const char *path, const char *content)
               "cannot set the mtime of %s", path);
 }
 
-static void expect_precious(struct ctx *c, const char *path, const char *content)
+static void expect_precious(struct th_ctx *c, const char *path, const char *content)
 {
     struct stat st;
     TH_EXPECT(&c->r, lstat(path, &st) == 0, "%s existed before the run and is gone", path);
@@ -288,7 +271,7 @@ static void expect_precious(struct ctx *c, const char *path, const char *content
     TH_EXPECT(&c->r, same, "the content of %s changed", path);
 }
 
-static void expect_symlink(struct ctx *c, const char *path, const char *target)
+static void expect_symlink(struct th_ctx *c, const char *path, const char *target)
 {
     char buf[4200];
     ssize_t k = readlink(path, buf, sizeof buf - 1);
@@ -300,8 +283,8 @@ static void expect_symlink(struct ctx *c, const char *path, const char *target)
 
 static void test_bad(void **state)
 {
-    struct ctx *c = *state;
-    const struct bad_case *bc = c->bc;
+    struct th_ctx *c = *state;
+    const struct bad_case *bc = c->param;
     char p[4200], q[4200];
 
     /* what is there before the run */
@@ -321,7 +304,7 @@ static void test_bad(void **state)
             print_error("cannot mount a read-only tmpfs on %s (%s): skipped\n", p, strerror(errno));
             skip();
         }
-        snprintf(c->ro, sizeof c->ro, "%s", p);
+        snprintf(c->mnt, sizeof c->mnt, "%s", p);
         expect_names = "ro";
         break;
     case PREP_EXISTING00:
@@ -352,8 +335,8 @@ static void test_bad(void **state)
         break;
     case PREP_CGROUP: {
         char why[4400];
-        if (enter_memory_cgroup(c, 256ull << 20, why, sizeof why) != 0) {
-            leave_memory_cgroup(c);
+        if (enter_memory_cgroup(256ull << 20, why, sizeof why) != 0) {
+            leave_memory_cgroup();
             print_error("%s: skipped\n", why);
             skip();
         }
@@ -385,7 +368,7 @@ static void test_bad(void **state)
     }
     th_run(&a, c->dir, 30.0, &c->r);
     th_argv_free(&a);
-    leave_memory_cgroup(c);
+    leave_memory_cgroup();
     struct th_result *r = &c->r;
 
     TH_EXPECT(r, !r->timed_out, "bad input did not end within 30 s: a rank hangs");
@@ -430,9 +413,9 @@ static void test_bad(void **state)
         expect_precious(c, p, "a regular file\n");
         break;
     case PREP_RO_MOUNT:
-        names = th_listdir(c->ro, &k);
+        names = th_listdir(c->mnt, &k);
         free(names);
-        TH_EXPECT(r, k == 0, "the read-only directory %s is not empty", c->ro);
+        TH_EXPECT(r, k == 0, "the read-only directory %s is not empty", c->mnt);
         break;
     case PREP_EXISTING00:
     case PREP_EXISTING11:

@@ -143,8 +143,7 @@ static void test_fork_child_killed(void **state)
                           "--dat",
                           dat,
                           NULL};
-    for (const char *const *s = args; *s != NULL; s++)
-        th_argv_add(&a, *s);
+    th_argv_addv(&a, args);
     char *cmd = th_argv_str(&a);
     c->proc = th_spawn(&a, c->dir);
     th_argv_free(&a);
@@ -256,8 +255,7 @@ static void test_enospc(void **state)
                          "--hdf5",
                          h5,
                          NULL};
-    for (const char *const *s = pre; *s != NULL; s++)
-        th_argv_add(&a, *s);
+    th_argv_addv(&a, pre);
     th_run(&a, c->dir, 40.0, &c->r);
     th_argv_free(&a);
     TH_EXPECT(&c->r, c->r.exited && c->r.status == 0, "the earlier run failed");
@@ -287,12 +285,8 @@ static void test_enospc(void **state)
                           "--hdf5",
                           h5,
                           NULL};
-    for (const char *const *s = args; *s != NULL; s++)
-        th_argv_add(&a, *s);
-    if (ec->engine != NULL) {
-        th_argv_add(&a, "--aio-engine");
-        th_argv_add(&a, ec->engine);
-    }
+    th_argv_addv(&a, args);
+    th_argv_add_opt(&a, "--aio-engine", ec->engine);
     th_run(&a, c->dir, 40.0, &c->r);
     th_argv_free(&a);
     struct th_result *r = &c->r;
@@ -366,12 +360,8 @@ static void test_io_uring_refused(void **state)
                           "--dat",
                           dat,
                           NULL};
-    for (const char *const *s = args; *s != NULL; s++)
-        th_argv_add(&a, *s);
-    if (engine != NULL) {
-        th_argv_add(&a, "--aio-engine");
-        th_argv_add(&a, engine);
-    }
+    th_argv_addv(&a, args);
+    th_argv_add_opt(&a, "--aio-engine", engine);
     th_run(&a, c->dir, 40.0, &c->r);
     th_argv_free(&a);
     struct th_result *r = &c->r;
@@ -454,12 +444,8 @@ static void test_fault_in_rank1(void **state)
                           "--dat",
                           dat,
                           NULL};
-    for (const char *const *s = args; *s != NULL; s++)
-        th_argv_add(&a, *s);
-    if (fc->engine != NULL) {
-        th_argv_add(&a, "--aio-engine");
-        th_argv_add(&a, fc->engine);
-    }
+    th_argv_addv(&a, args);
+    th_argv_add_opt(&a, "--aio-engine", fc->engine);
     th_run(&a, c->dir, 40.0, &c->r);
     th_argv_free(&a);
     struct th_result *r = &c->r;

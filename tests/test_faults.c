@@ -168,12 +168,8 @@ static void start_long_run(struct th_ctx *c, const char *method, const char *eng
                           "--hdf5",
                           h5,
                           NULL};
-    for (const char *const *s = args; *s != NULL; s++)
-        th_argv_add(&a, *s);
-    if (engine != NULL) {
-        th_argv_add(&a, "--aio-engine");
-        th_argv_add(&a, engine);
-    }
+    th_argv_addv(&a, args);
+    th_argv_add_opt(&a, "--aio-engine", engine);
     char *cmd = th_argv_str(&a);
     snprintf(cmd_out, cmd_len, "%s", cmd);
     free(cmd);
@@ -415,16 +411,9 @@ static void short_run(struct th_ctx *c, const char *dat, const char *h5, const c
     }
     const char *args[] = {"--duration", "0.3",           "--recv-delay", "0.01", "--buffer-size",
                           "16",         "--output-file", base,           NULL};
-    for (const char *const *s = args; *s != NULL; s++)
-        th_argv_add(&a, *s);
-    if (dat != NULL) {
-        th_argv_add(&a, "--dat");
-        th_argv_add(&a, dat);
-    }
-    if (h5 != NULL) {
-        th_argv_add(&a, "--hdf5");
-        th_argv_add(&a, h5);
-    }
+    th_argv_addv(&a, args);
+    th_argv_add_opt(&a, "--dat", dat);
+    th_argv_add_opt(&a, "--hdf5", h5);
     th_result_free(&c->r);
     memset(&c->r, 0, sizeof c->r);
     th_run(&a, c->dir, 60.0, &c->r);
@@ -548,8 +537,7 @@ static void test_hdf5_that_crashes_libhdf5(void **state)
     th_mpirun(&a, 2);
     const char *args[] = {"--duration", "1", "--recv-delay", "0.01", "--buffer-size", "16",
                           "--output-file", base, "--dat", dat, "--hdf5", h5, NULL};
-    for (const char *const *s = args; *s != NULL; s++)
-        th_argv_add(&a, *s);
+    th_argv_addv(&a, args);
     th_run(&a, c->dir, 60.0, &c->r);
     th_argv_free(&a);
     struct th_result *r = &c->r;

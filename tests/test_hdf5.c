@@ -415,35 +415,9 @@ static int check_committed(const struct results *r, const char *text, char *why,
 
 /* ---- fixtures and small tools ---------------------------------------------------------------- */
 
-struct ctx {
-    char *dir;
-    char ro[4200]; /* a tmpfs to unmount in teardown, or "" */
-    struct th_result r;
-    const void *param;
-};
-
 static int setup(void **state)
 {
-    struct ctx *c = calloc(1, sizeof *c);
-    if (c == NULL)
-        return -1;
-    c->param = *state;
-    c->dir = th_mkdtemp("hdf5");
-    if (c->dir == NULL) {
-        free(c);
-        return -1;
-    }
-    *state = c;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    struct ctx *c = *state;
-    th_result_free(&c->r);
-    th_scratch_release(c->dir, c->ro);
-    free(c);
-    return 0;
+    return th_ctx_setup_tagged(state, "hdf5");
 }
 
 static double now_s(void)
@@ -490,8 +464,8 @@ struct method_case {
 static const struct method_case methods[] = {
     {"sequential", 1}, {"openmp", 3}, {"fork", 3}, {"aio", 3}};
 
-static void run_bench(struct ctx *c, unsigned np, const char *method, unsigned conc, const char *h5,
-                      const char *dat, const char *label)
+static void run_bench(struct th_ctx *c, unsigned np, const char *method, unsigned conc,
+                      const char *h5, const char *dat, const char *label)
 {
     struct th_argv a;
     th_mpirun(&a, np);
@@ -518,7 +492,7 @@ static void run_bench(struct ctx *c, unsigned np, const char *method, unsigned c
 
 static void test_every_method_reads_back(void **state)
 {
-    struct ctx *c = *state;
+    struct th_ctx *c = *state;
     char h5[4200], dat[4200];
     snprintf(h5, sizeof h5, "%s/results.h5", c->dir);
     snprintf(dat, sizeof dat, "%s/results.dat", c->dir);
@@ -718,7 +692,7 @@ static char *snapshot(const char *path, size_t *len)
     return th_read_file(path, len);
 }
 
-static void bad_path_case(struct ctx *c, const struct bad_path *bp)
+static void bad_path_case(struct th_ctx *c, const struct bad_path *bp)
 {
     char h5[4200], p[4200];
     snprintf(h5, sizeof h5, "%s/results.h5", c->dir);
@@ -749,22 +723,22 @@ static void bad_path_case(struct ctx *c, const struct bad_path *bp)
         break;
     case P_RO_NEW:
     case P_RO_EXISTING:
-        snprintf(c->ro, sizeof c->ro, "%s/ro", c->dir);
-        TH_EXPECT(NULL, mkdir(c->ro, 0755) == 0, "mkdir %s", c->ro);
-        if (mount("tmpfs", c->ro, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m") != 0) {
+        snprintf(c->mnt, sizeof c->mnt, "%s/ro", c->dir);
+        TH_EXPECT(NULL, mkdir(c->mnt, 0755) == 0, "mkdir %s", c->mnt);
+        if (mount("tmpfs", c->mnt, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m") != 0) {
             print_message("cannot mount a tmpfs on %s (%s): skipped (root ignores mode bits, so "
                           "only a read-only mount makes a directory unwritable)\n",
-                          c->ro, strerror(errno));
-            c->ro[0] = '\0';
+                          c->mnt, strerror(errno));
+            c->mnt[0] = '\0';
             skip();
         }
-        snprintf(h5, sizeof h5, "%s/results.h5", c->ro);
+        snprintf(h5, sizeof h5, "%s/results.h5", c->mnt);
         if (bp->prep == P_RO_EXISTING)
             make_results(h5);
         TH_EXPECT(NULL,
-                  mount(NULL, c->ro, NULL, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, NULL) ==
+                  mount(NULL, c->mnt, NULL, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, NULL) ==
                       0,
-                  "remount %s read-only: %s", c->ro, strerror(errno));
+                  "remount %s read-only: %s", c->mnt, strerror(errno));
         break;
     }
     size_t len_before = 0;
@@ -819,14 +793,14 @@ static void bad_path_case(struct ctx *c, const struct bad_path *bp)
     }
     if (bp->prep == P_RO_NEW) {
         int k = 0;
-        free(th_listdir(c->ro, &k));
+        free(th_listdir(c->mnt, &k));
         TH_EXPECT(r, k == 0, "something was created in the read-only directory");
     }
 }
 
 static void test_bad_path(void **state)
 {
-    struct ctx *c = *state;
+    struct th_ctx *c = *state;
     bad_path_case(c, c->param);
 }
 
@@ -847,7 +821,7 @@ static int count_temporaries(const char *dir, const char *base)
  * (exit 1, a line naming --hdf5) and leaves the replacement as it is. */
 static void test_replaced_during_run(void **state)
 {
-    struct ctx *c = *state;
+    struct th_ctx *c = *state;
     char h5[4200], other[4200];
     snprintf(h5, sizeof h5, "%s/results.h5", c->dir);
     snprintf(other, sizeof other, "%s/other", c->dir);
@@ -888,7 +862,7 @@ static void test_replaced_during_run(void **state)
 
 static void test_concurrent_appenders(void **state)
 {
-    struct ctx *c = *state;
+    struct th_ctx *c = *state;
     char h5[4200];
     snprintf(h5, sizeof h5, "%s/concurrent.h5", c->dir); /* absent: 8 jobs race to create it */
     long expected = 0;
@@ -938,7 +912,7 @@ static void test_concurrent_appenders(void **state)
  * are started here, each in its own process group with its output in files. */
 static void test_concurrent_benchmarks(void **state)
 {
-    struct ctx *c = *state;
+    struct th_ctx *c = *state;
     char h5[4200], dat[4200];
     snprintf(h5, sizeof h5, "%s/jobs.h5", c->dir);
     snprintf(dat, sizeof dat, "%s/jobs.dat", c->dir);
@@ -1031,7 +1005,7 @@ static void test_concurrent_benchmarks(void **state)
 
 static void test_kill_helper_mid_append(void **state)
 {
-    struct ctx *c = *state;
+    struct th_ctx *c = *state;
     char h5[4200];
     snprintf(h5, sizeof h5, "%s/killed.h5", c->dir);
 
@@ -1115,7 +1089,7 @@ static void test_kill_helper_mid_append(void **state)
 
 static void test_kill_benchmark(void **state)
 {
-    struct ctx *c = *state;
+    struct th_ctx *c = *state;
     char h5[4200];
     snprintf(h5, sizeof h5, "%s/bench-killed.h5", c->dir);
     run_bench(c, 2, "openmp", 2, h5, NULL, "before the kills");
@@ -1183,7 +1157,7 @@ static void test_cpulist_and_quoting(void **state)
 
 #define T(f)                                                                                       \
     {                                                                                              \
-#f, f, setup, teardown, NULL                                                               \
+#f, f, setup, th_ctx_teardown, NULL                                                        \
     }
 
 int main(int argc, char **argv)
@@ -1201,8 +1175,8 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < NBAD; i++) {
         snprintf(names[i], sizeof names[i], "refused before the run: --hdf5 is %s",
                  bad_paths[i].name);
-        tests[n++] =
-            (struct CMUnitTest){names[i], test_bad_path, setup, teardown, (void *)&bad_paths[i]};
+        tests[n++] = (struct CMUnitTest){names[i], test_bad_path, setup, th_ctx_teardown,
+                                         (void *)&bad_paths[i]};
     }
     tests[n++] = (struct CMUnitTest)T(test_replaced_during_run);
     tests[n++] = (struct CMUnitTest)T(test_concurrent_appenders);

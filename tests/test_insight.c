@@ -33,55 +33,12 @@ enum { IPB_RESULT_FIELDS(COL_ENUM) NCOLS };
  * bound tells the two apart. */
 #define STAGE_GAP_REL 1e-9
 
-struct ctx {
-    char *dir;
-    struct th_result r;
-    struct th_dat d;
-};
-
 static int setup(void **state)
 {
-    struct ctx *c = calloc(1, sizeof *c);
-    if (c == NULL)
-        return -1;
-    c->dir = th_mkdtemp("insight");
-    if (c->dir == NULL) {
-        free(c);
-        return -1;
-    }
-    *state = c;
-    return 0;
+    return th_ctx_setup_tagged(state, "insight");
 }
 
-static int teardown(void **state)
-{
-    struct ctx *c = *state;
-    th_result_free(&c->r);
-    th_dat_free(&c->d);
-    th_scratch_release(c->dir, NULL);
-    free(c);
-    return 0;
-}
-
-/* Run with args ("%s" replaced by the test directory), parse stdout. */
-static void run_ipb(struct ctx *c, unsigned np, double timeout, const char *const *args)
-{
-    th_result_free(&c->r);
-    th_dat_free(&c->d);
-    struct th_argv a;
-    th_mpirun(&a, np);
-    for (const char *const *s = args; *s != NULL; s++) {
-        if (strstr(*s, "%s") != NULL)
-            th_argv_addf(&a, *s, c->dir);
-        else
-            th_argv_add(&a, *s);
-    }
-    th_run(&a, c->dir, timeout, &c->r);
-    th_argv_free(&a);
-    th_dat_parse(c->r.out, &c->d);
-}
-
-static void expect_success(struct ctx *c, int rows)
+static void expect_success(struct th_ctx *c, int rows)
 {
     struct th_result *r = &c->r;
     TH_EXPECT(r, !r->timed_out, "the run did not finish within its timeout (a rank hangs?)");
@@ -94,12 +51,12 @@ static void expect_success(struct ctx *c, int rows)
                   NCOLS);
 }
 
-static const char *col(struct ctx *c, int row, int k)
+static const char *col(struct th_ctx *c, int row, int k)
 {
     return c->d.row[row][k];
 }
 
-static double f64(struct ctx *c, int row, int k)
+static double f64(struct th_ctx *c, int row, int k)
 {
     double v = 0;
     TH_EXPECT(&c->r, th_f64(col(c, row, k), &v) == 0, "<%s> is \"%s\", not a number",
@@ -107,7 +64,7 @@ static double f64(struct ctx *c, int row, int k)
     return v;
 }
 
-static uint64_t u64(struct ctx *c, int row, int k)
+static uint64_t u64(struct th_ctx *c, int row, int k)
 {
     uint64_t v = 0;
     TH_EXPECT(&c->r, th_u64(col(c, row, k), &v) == 0, "<%s> is \"%s\", not an integer",
@@ -134,7 +91,7 @@ static const struct stage_case stage_cases[] = {
 
 static void test_stages_add_up(void **state)
 {
-    struct ctx *c = *state;
+    struct th_ctx *c = *state;
     for (size_t i = 0; i < NSTAGE; i++) {
         const struct stage_case *s = &stage_cases[i];
         char conc[16];
@@ -149,7 +106,7 @@ static void test_stages_add_up(void **state)
             args[n++] = s->engine;
         }
         args[n] = NULL;
-        run_ipb(c, s->np, 40, args);
+        th_ctx_run(c, s->np, 40, args);
         expect_success(c, 1);
         double elapsed = f64(c, 0, COL_elapsed_precise_s);
         double gap = f64(c, 0, COL_stage_gap_max_s);
@@ -206,7 +163,7 @@ static int read_attr_i64(hid_t f, const char *obj, const char *name, int64_t *v)
     return rc;
 }
 
-static void check_latency_order(struct ctx *c, int row, int first)
+static void check_latency_order(struct th_ctx *c, int row, int first)
 {
     double p[5];
     for (int k = 0; k < 5; k++)
@@ -219,7 +176,7 @@ static void check_latency_order(struct ctx *c, int row, int first)
 
 static void test_latency_and_histograms(void **state)
 {
-    struct ctx *c = *state;
+    struct th_ctx *c = *state;
     const char *methods[] = {"openmp", "fork", "aio"};
     for (int m = 0; m < 3; m++) {
         const char *args[] = {"--method",
@@ -237,7 +194,7 @@ static void test_latency_and_histograms(void **state)
                               "--hdf5",
                               "%s/r.h5",
                               NULL};
-        run_ipb(c, 2, 40, args);
+        th_ctx_run(c, 2, 40, args);
         expect_success(c, 1);
         check_latency_order(c, 0, COL_write_p50_s);
         check_latency_order(c, 0, COL_fsync_p50_s);
@@ -319,7 +276,7 @@ static void test_latency_and_histograms(void **state)
 
 static void test_stragglers_named(void **state)
 {
-    struct ctx *c = *state;
+    struct th_ctx *c = *state;
     const char *args[] = {"--method",
                           "openmp",
                           "--concurrency",
@@ -333,7 +290,7 @@ static void test_stragglers_named(void **state)
                           "--output-file",
                           "%s/d",
                           NULL};
-    run_ipb(c, 2, 40, args);
+    th_ctx_run(c, 2, 40, args);
     expect_success(c, 1);
     char host[256] = "";
     gethostname(host, sizeof host);
@@ -376,7 +333,7 @@ static void test_stragglers_named(void **state)
 
 static void test_repetitions(void **state)
 {
-    struct ctx *c = *state;
+    struct th_ctx *c = *state;
     const char *methods[] = {"sequential", "openmp", "fork", "aio"};
     for (int m = 0; m < 4; m++) {
         const char *conc = m == 0 ? "1" : "2";
@@ -385,7 +342,7 @@ static void test_repetitions(void **state)
                               "--repetitions", "3",        "--recv-delay",  "0.02",
                               "--buffer-size", "64",       "--output-file", "%s/d",
                               "--dat",         "%s/r.dat", "--keep-files",  NULL};
-        run_ipb(c, 2, 60, args);
+        th_ctx_run(c, 2, 60, args);
         expect_success(c, 3);
         /* the warmup is untimed, not absent: the run took at least warmup + 3 x duration */
         TH_EXPECT(&c->r, c->r.seconds >= 2.0, "%s: 3 x 0.5 s + 0.5 s warmup took %.2f s",
@@ -447,7 +404,7 @@ static void test_repetitions(void **state)
 
 static void test_progress(void **state)
 {
-    struct ctx *c = *state;
+    struct th_ctx *c = *state;
     const char *methods[] = {"sequential", "openmp", "fork", "aio"};
     for (int m = 0; m < 4; m++) {
         for (unsigned np = 1; np <= 2; np++) {
@@ -456,7 +413,7 @@ static void test_progress(void **state)
                                   "--progress",    "0.4",           "--recv-delay",
                                   "0.01",          "--buffer-size", "64",
                                   "--output-file", "%s/d",          NULL};
-            run_ipb(c, np, 40, args);
+            th_ctx_run(c, np, 40, args);
             expect_success(c, 1);
             int lines = th_info_lines(c->r.err, "progress");
             /* ticks at 0.4, 0.8, 1.2, 1.6 (and maybe 2.0) s */
@@ -476,7 +433,7 @@ static void test_progress(void **state)
 
 static void test_recv_models(void **state)
 {
-    struct ctx *c = *state;
+    struct th_ctx *c = *state;
     const char *models[] = {"constant", "uniform", "normal", "exponential"};
     for (int m = 0; m < 4; m++) {
         const char *args[] = {"--method",
@@ -498,7 +455,7 @@ static void test_recv_models(void **state)
                               "--output-file",
                               "%s/d",
                               NULL};
-        run_ipb(c, 1, 40, args);
+        th_ctx_run(c, 1, 40, args);
         expect_success(c, 1);
         TH_EXPECT(&c->r, strcmp(col(c, 0, COL_recv_model), models[m]) == 0, "recv model %s",
                   col(c, 0, COL_recv_model));
@@ -517,13 +474,13 @@ static void test_recv_models(void **state)
 
 static void test_import(void **state)
 {
-    struct ctx *c = *state;
+    struct th_ctx *c = *state;
     char path[512];
     snprintf(path, sizeof path, "%s/fio.rec", c->dir);
     th_write_file(path, "method\tfio-psync\nconcurrency\t4\nthroughput_mib_s\t321.5\n"
                         "fsync_p99_s\t0.004\nlabel\tfio side by side\n");
     const char *args[] = {"--import", "%s/fio.rec", "--dat", "%s/r.dat", "--hdf5", "%s/r.h5", NULL};
-    run_ipb(c, 1, 30, args);
+    th_ctx_run(c, 1, 30, args);
     expect_success(c, 1);
     TH_EXPECT(&c->r, strcmp(col(c, 0, COL_method), "fio-psync") == 0, "method");
     TH_EXPECT(&c->r, f64(c, 0, COL_throughput_mib_s) == 321.5, "throughput");
@@ -531,7 +488,7 @@ static void test_import(void **state)
     const char *run[] = {"--duration", "0.3",   "--recv-delay", "0",      "--output-file",
                          "%s/d",       "--dat", "%s/r.dat",     "--hdf5", "%s/r.h5",
                          NULL};
-    run_ipb(c, 1, 30, run);
+    th_ctx_run(c, 1, 30, run);
     expect_success(c, 1);
     snprintf(path, sizeof path, "%s/r.dat", c->dir);
     char *text = th_read_file(path, NULL);
@@ -554,7 +511,7 @@ static void test_import(void **state)
     snprintf(path, sizeof path, "%s/bad.rec", c->dir);
     th_write_file(path, "method\tfio\nthroughput\t1\n");
     const char *bad[] = {"--import", "%s/bad.rec", NULL};
-    run_ipb(c, 1, 30, bad);
+    th_ctx_run(c, 1, 30, bad);
     char *lines[4] = {0};
     int nl = th_program_lines(c->r.err, lines, 4);
     TH_EXPECT(&c->r,
@@ -564,7 +521,7 @@ static void test_import(void **state)
     th_lines_free(lines, nl);
 }
 
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, th_ctx_teardown)
 
 int main(int argc, char **argv)
 {

@@ -39,67 +39,19 @@ struct expect {
     const char *seed;   /* NULL: any */
 };
 
-struct ctx {
-    char *dir;
-    struct th_result r;
-    struct th_dat d;
-    time_t wall_before, wall_after;
-    const void *param;
-};
-
 static int setup(void **state)
 {
-    struct ctx *c = calloc(1, sizeof *c);
-    if (c == NULL)
-        return -1;
-    c->param = *state;
-    c->dir = th_mkdtemp("integ");
-    if (c->dir == NULL) {
-        free(c);
-        return -1;
-    }
-    *state = c;
-    return 0;
+    return th_ctx_setup_tagged(state, "integ");
 }
 
-static int teardown(void **state)
+/* Run under the launcher in the test's directory ("%s" in an argument is that directory) and
+ * parse stdout: the run itself takes duration plus start-up, anything much longer is a hang. */
+static void run_ipb(struct th_ctx *c, unsigned np, double duration, const char *const *args)
 {
-    struct ctx *c = *state;
-    th_result_free(&c->r);
-    th_dat_free(&c->d);
-    th_scratch_release(c->dir, NULL);
-    free(c);
-    return 0;
+    th_ctx_run(c, np, duration + 30.0, args);
 }
 
-static void reset(struct ctx *c)
-{
-    th_result_free(&c->r);
-    th_dat_free(&c->d);
-}
-
-/* Run the program under the launcher with args (NULL-terminated, "%s" in an argument is
- * replaced by the test's directory), in the test's directory, and parse its stdout. */
-static void run_ipb(struct ctx *c, unsigned np, double duration, const char *const *args)
-{
-    reset(c);
-    struct th_argv a;
-    th_mpirun(&a, np);
-    for (const char *const *s = args; *s != NULL; s++) {
-        if (strstr(*s, "%s") != NULL)
-            th_argv_addf(&a, *s, c->dir);
-        else
-            th_argv_add(&a, *s);
-    }
-    c->wall_before = time(NULL);
-    /* the run itself takes duration plus start-up; anything much longer is a hang */
-    th_run(&a, c->dir, duration + 30.0, &c->r);
-    c->wall_after = time(NULL);
-    th_argv_free(&a);
-    th_dat_parse(c->r.out, &c->d);
-}
-
-static void expect_success(struct ctx *c)
+static void expect_success(struct th_ctx *c)
 {
     struct th_result *r = &c->r;
     TH_EXPECT(r, !r->timed_out, "the run did not finish within its timeout (a rank hangs?)");
@@ -109,12 +61,12 @@ static void expect_success(struct ctx *c)
               "a successful run printed something on stderr");
 }
 
-static const char *col(struct ctx *c, int row, int col)
+static const char *col(struct th_ctx *c, int row, int col)
 {
     return c->d.row[row][col];
 }
 
-static uint64_t col_u64(struct ctx *c, int row, int k)
+static uint64_t col_u64(struct th_ctx *c, int row, int k)
 {
     uint64_t v = 0;
     TH_EXPECT(&c->r, th_u64(col(c, row, k), &v) == 0,
@@ -123,7 +75,7 @@ static uint64_t col_u64(struct ctx *c, int row, int k)
     return v;
 }
 
-static double col_f64(struct ctx *c, int row, int k)
+static double col_f64(struct th_ctx *c, int row, int k)
 {
     double v = 0;
     TH_EXPECT(&c->r, th_f64(col(c, row, k), &v) == 0, "column %d <%s> is \"%s\", not a number", k,
@@ -131,13 +83,13 @@ static double col_f64(struct ctx *c, int row, int k)
     return v;
 }
 
-static void expect_str(struct ctx *c, int row, int k, const char *want)
+static void expect_str(struct th_ctx *c, int row, int k, const char *want)
 {
     TH_EXPECT(&c->r, strcmp(col(c, row, k), want) == 0, "column %d <%s> is \"%s\", expected \"%s\"",
               k, th_column_name(k), col(c, row, k), want);
 }
 
-static void expect_u64(struct ctx *c, int row, int k, uint64_t want)
+static void expect_u64(struct th_ctx *c, int row, int k, uint64_t want)
 {
     uint64_t v = col_u64(c, row, k);
     TH_EXPECT(&c->r, v == want, "column %d <%s> is %" PRIu64 ", expected %" PRIu64, k,
@@ -145,19 +97,19 @@ static void expect_u64(struct ctx *c, int row, int k, uint64_t want)
 }
 
 /* |got - want| <= tol */
-static void expect_near(struct ctx *c, const char *what, double got, double want, double tol)
+static void expect_near(struct th_ctx *c, const char *what, double got, double want, double tol)
 {
     TH_EXPECT(&c->r, fabs(got - want) <= tol, "%s: got %.9g, expected %.9g within %.3g", what, got,
               want, tol);
 }
 
-static void expect_in(struct ctx *c, const char *what, double got, double lo, double hi)
+static void expect_in(struct th_ctx *c, const char *what, double got, double lo, double hi)
 {
     TH_EXPECT(&c->r, got >= lo && got <= hi, "%s: got %.9g, expected within [%.9g, %.9g]", what,
               got, lo, hi);
 }
 
-static void expect_timestamp(struct ctx *c, int row)
+static void expect_timestamp(struct th_ctx *c, int row)
 {
     const char *ts = col(c, row, COL_timestamp);
     struct tm tm;
@@ -172,13 +124,13 @@ static void expect_timestamp(struct ctx *c, int row)
     time_t t = timegm(&tm);
     /* the start of this run, so between our spawn and the end of the run (one second of
      * truncation on each side) */
-    TH_EXPECT(&c->r, t >= c->wall_before - 1 && t <= c->wall_after + 1,
+    TH_EXPECT(&c->r, t >= c->r.wall_start - 1 && t <= c->r.wall_end + 1,
               "timestamp \"%s\" is not within this run (%lld..%lld, got %lld)", ts,
-              (long long)c->wall_before, (long long)c->wall_after, (long long)t);
+              (long long)c->r.wall_start, (long long)c->r.wall_end, (long long)t);
 }
 
 /* The row `row` of the parsed output (stdout or a --dat file) against what was asked. */
-static void check_row(struct ctx *c, int row, const struct expect *e)
+static void check_row(struct th_ctx *c, int row, const struct expect *e)
 {
     struct th_result *r = &c->r;
     TH_EXPECT(r, c->d.ncols[row] == th_ncolumns(),
@@ -298,7 +250,7 @@ static void check_row(struct ctx *c, int row, const struct expect *e)
 }
 
 /* stdout: one header (the names of result_fields.h, in order) and one row. */
-static void check_stdout(struct ctx *c, const struct expect *e)
+static void check_stdout(struct th_ctx *c, const struct expect *e)
 {
     char why[512];
     TH_EXPECT(&c->r, c->d.nheaders == 1, "stdout has %d '#' header lines, expected 1",
@@ -309,7 +261,7 @@ static void check_stdout(struct ctx *c, const struct expect *e)
 }
 
 /* The --dat file after one run: exactly what stdout said. */
-static void check_dat_file_is_stdout(struct ctx *c, const char *path)
+static void check_dat_file_is_stdout(struct th_ctx *c, const char *path)
 {
     char *text = th_read_file(path, NULL);
     TH_EXPECT(&c->r, text != NULL, "--dat %s was not created", path);
@@ -326,7 +278,7 @@ static void check_dat_file_is_stdout(struct ctx *c, const char *path)
 /* The data files in the test directory: none, or with --keep-files exactly ranks x
  * concurrency files BASE.<rank>.<pipeline>, each a non-empty multiple of the buffer size, that
  * add up to the bytes column. `others` are the other names expected there. */
-static void check_data_files(struct ctx *c, const struct expect *e, int keep, const char *others)
+static void check_data_files(struct th_ctx *c, const struct expect *e, int keep, const char *others)
 {
     char *names;
     int n;
@@ -399,7 +351,7 @@ static const struct matrix_case matrix[] = {MCASES(1), MCASES(2), MCASES(3)};
 
 static void test_matrix(void **state)
 {
-    struct ctx *c = *state;
+    struct th_ctx *c = *state;
     const struct matrix_case *m = c->param;
     /* keep the files at 1 and 3 ranks to check them; at 2 ranks check that none remain */
     int keep = m->np != 2;
@@ -432,7 +384,8 @@ static void test_matrix(void **state)
 /* ---- single options ------------------------------------------------------------------------ */
 
 /* A short run of one rank x 2 pipelines with extra options; checks stdout and cleanup. */
-static void short_run(struct ctx *c, unsigned np, const char *const *extra, const struct expect *e)
+static void short_run(struct th_ctx *c, unsigned np, const char *const *extra,
+                      const struct expect *e)
 {
     const char *args[40] = {"--duration",    "0.3", "--recv-delay",  "0.01",
                             "--buffer-size", "64",  "--output-file", "%s/data"};
@@ -447,7 +400,7 @@ static void short_run(struct ctx *c, unsigned np, const char *const *extra, cons
 
 static void test_sync_end(void **state)
 {
-    struct ctx *c = *state;
+    struct th_ctx *c = *state;
     const char *extra[] = {"--method", "openmp", "--concurrency", "2", "--sync", "end", NULL};
     struct expect e = {1, "openmp", 2, 0.3, 65536, 0.01, "end", 8, "-", "-", NULL};
     short_run(c, 1, extra, &e);
@@ -456,7 +409,7 @@ static void test_sync_end(void **state)
 
 static void test_sync_none(void **state)
 {
-    struct ctx *c = *state;
+    struct th_ctx *c = *state;
     const char *extra[] = {"--method", "fork", "--concurrency", "2", "--sync", "none", NULL};
     struct expect e = {2, "fork", 2, 0.3, 65536, 0.01, "none", 8, "-", "-", NULL};
     short_run(c, 2, extra, &e);
@@ -465,7 +418,7 @@ static void test_sync_none(void **state)
 
 static void test_sparsity_zero(void **state)
 {
-    struct ctx *c = *state;
+    struct th_ctx *c = *state;
     const char *extra[] = {"--method",           "openmp", "--concurrency", "2",
                            "--compute-sparsity", "0",      "--keep-files",  NULL};
     struct expect e = {1, "openmp", 2, 0.3, 65536, 0.01, "every", 0, "-", "-", NULL};
@@ -484,7 +437,7 @@ static const struct alias_case aliases[] = {
 
 static void test_alias(void **state)
 {
-    struct ctx *c = *state;
+    struct th_ctx *c = *state;
     const struct alias_case *al = c->param;
     const char *extra[] = {"--method", al->given, "--concurrency", "2", NULL};
     struct expect e = {1, al->canonical, 2, 0.3, 65536, 0.01, "every", 8, al->engine, "-", NULL};
@@ -495,7 +448,7 @@ static void test_alias(void **state)
 /* aio without --aio-engine: auto picks one, and the row names the one that ran */
 static void test_aio_auto(void **state)
 {
-    struct ctx *c = *state;
+    struct th_ctx *c = *state;
     const char *extra[] = {"--method", "aio", "--concurrency", "3", NULL};
     struct expect e = {1, "aio", 3, 0.3, 65536, 0.01, "every", 8, "any", "-", NULL};
     short_run(c, 1, extra, &e);
@@ -504,7 +457,7 @@ static void test_aio_auto(void **state)
 
 static void test_label_seed(void **state)
 {
-    struct ctx *c = *state;
+    struct th_ctx *c = *state;
     const char *extra[] = {"--method", "sequential", "--label", "sweep A #3, run 2",
                            "--seed",   "12345",      NULL};
     struct expect e = {2,   "sequential",        1,      0.3, 65536, 0.01, "every", 8,
@@ -516,7 +469,7 @@ static void test_label_seed(void **state)
 /* --opt=value everywhere, and a size with a unit suffix (1 MiB = 1024 KiB) */
 static void test_equals_and_units(void **state)
 {
-    struct ctx *c = *state;
+    struct th_ctx *c = *state;
     const char *args[] = {"--method=fork",     "--concurrency=2",         "--duration=0.3",
                           "--recv-delay=0.01", "--buffer-size=1MiB",      "--output-file=%s/data",
                           "--keep-files",      "--compute-sparsity=4096", NULL};
@@ -532,7 +485,7 @@ static void test_equals_and_units(void **state)
  * files (in the working directory) removed at the end. */
 static void test_defaults(void **state)
 {
-    struct ctx *c = *state;
+    struct th_ctx *c = *state;
     const char *args[] = {"--duration", "0.3", NULL};
     run_ipb(c, 2, 0.3, args);
     expect_success(c);
@@ -552,7 +505,7 @@ static const struct matrix_case many[] = {
 
 static void test_many_pipelines(void **state)
 {
-    struct ctx *c = *state;
+    struct th_ctx *c = *state;
     const struct matrix_case *m = c->param;
     char conc[16];
     snprintf(conc, sizeof conc, "%u", m->concurrency);
@@ -577,7 +530,7 @@ static void test_many_pipelines(void **state)
  * 0 writes (two ranks would make two rows per run). */
 static void test_dat_twice(void **state)
 {
-    struct ctx *c = *state;
+    struct th_ctx *c = *state;
     const char *args[] = {
         "--method", "sequential",     "--duration", "0.3",           "--recv-delay",
         "0.01",     "--buffer-size",  "64",         "--output-file", "%s/data",
@@ -627,7 +580,7 @@ static void test_dat_twice(void **state)
  * file): one header, and each run's row exactly once, whole. */
 static void test_dat_concurrent(void **state)
 {
-    struct ctx *c = *state;
+    struct th_ctx *c = *state;
     enum { NRUNS = 3 };
     char dat[4200];
     snprintf(dat, sizeof dat, "%s/results.dat", c->dir);
@@ -705,7 +658,7 @@ static void test_dat_concurrent(void **state)
  * so that reordering that list cannot silently break them. */
 static void test_header_compatible_with_original(void **state)
 {
-    struct ctx *c = *state;
+    struct th_ctx *c = *state;
     const char *extra[] = {"--method", "sequential", NULL};
     struct expect e = {1, "sequential", 1, 0.3, 65536, 0.01, "every", 8, "-", "-", NULL};
     short_run(c, 1, extra, &e);
@@ -726,7 +679,7 @@ static void test_header_compatible_with_original(void **state)
 /* --help: exit 0, every option of the contract named, nothing run or created. */
 static void test_help(void **state)
 {
-    struct ctx *c = *state;
+    struct th_ctx *c = *state;
     const char *args[] = {"--help", NULL};
     run_ipb(c, 1, 0, args);
     expect_success(c);
@@ -747,7 +700,7 @@ static void test_help(void **state)
 
 static void test_version(void **state)
 {
-    struct ctx *c = *state;
+    struct th_ctx *c = *state;
     const char *args[] = {"--version", NULL};
     run_ipb(c, 1, 0, args);
     expect_success(c);
@@ -762,7 +715,7 @@ static void test_version(void **state)
 
 /* ---- the list ------------------------------------------------------------------------------ */
 
-#define T(f)     cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f)     cmocka_unit_test_setup_teardown(f, setup, th_ctx_teardown)
 #define NMATRIX  (sizeof matrix / sizeof matrix[0])
 #define NALIASES (sizeof aliases / sizeof aliases[0])
 #define NMANY    (sizeof many / sizeof many[0])
@@ -781,7 +734,7 @@ int main(int argc, char **argv)
         snprintf(names[i], sizeof names[i], "matrix: -np %u --method %s%s%s --concurrency %u",
                  m->np, m->method, m->engine ? " --aio-engine " : "", m->engine ? m->engine : "",
                  m->concurrency);
-        tests[n++] = (struct CMUnitTest){names[i], test_matrix, setup, teardown, (void *)m};
+        tests[n++] = (struct CMUnitTest){names[i], test_matrix, setup, th_ctx_teardown, (void *)m};
     }
     tests[n++] = (struct CMUnitTest)T(test_dat_twice);
     tests[n++] = (struct CMUnitTest)T(test_dat_concurrent);
@@ -792,7 +745,8 @@ int main(int argc, char **argv)
         char *name = names[NMATRIX + i];
         snprintf(name, sizeof names[0], "alias: --method %s is %s", aliases[i].given,
                  aliases[i].canonical);
-        tests[n++] = (struct CMUnitTest){name, test_alias, setup, teardown, (void *)&aliases[i]};
+        tests[n++] =
+            (struct CMUnitTest){name, test_alias, setup, th_ctx_teardown, (void *)&aliases[i]};
     }
     tests[n++] = (struct CMUnitTest)T(test_aio_auto);
     tests[n++] = (struct CMUnitTest)T(test_label_seed);
@@ -804,7 +758,8 @@ int main(int argc, char **argv)
         snprintf(name, sizeof names[0], "many pipelines: --method %s%s%s --concurrency %u",
                  m->method, m->engine ? " --aio-engine " : "", m->engine ? m->engine : "",
                  m->concurrency);
-        tests[n++] = (struct CMUnitTest){name, test_many_pipelines, setup, teardown, (void *)m};
+        tests[n++] =
+            (struct CMUnitTest){name, test_many_pipelines, setup, th_ctx_teardown, (void *)m};
     }
     return _cmocka_run_group_tests("integration (mpirun)", tests, n, NULL, NULL);
 }

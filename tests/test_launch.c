@@ -32,34 +32,9 @@ enum { IPB_RESULT_FIELDS(COL_ENUM) NCOLS };
 /* Short runs: the point is who joined the job, not the numbers. */
 #define SHORT_ARGS "--duration", "0.3", "--recv-delay", "0.02", "--buffer-size", "64"
 
-struct ctx {
-    char *dir;
-    struct th_result r;
-    struct th_dat d;
-};
-
 static int setup(void **state)
 {
-    struct ctx *c = calloc(1, sizeof *c);
-    if (c == NULL)
-        return -1;
-    c->dir = th_mkdtemp("launch");
-    if (c->dir == NULL) {
-        free(c);
-        return -1;
-    }
-    *state = c;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    struct ctx *c = *state;
-    th_result_free(&c->r);
-    th_dat_free(&c->d);
-    th_scratch_release(c->dir, NULL);
-    free(c);
-    return 0;
+    return th_ctx_setup_tagged(state, "launch");
 }
 
 /* The program's standard arguments, every output in the test's directory. */
@@ -67,8 +42,7 @@ static void add_outputs(struct th_argv *a, const char *dir)
 {
     static const char *const args[] = {"--method",     "openmp", "--concurrency", "2", SHORT_ARGS,
                                        "--keep-files", NULL};
-    for (const char *const *s = args; *s != NULL; s++)
-        th_argv_add(a, *s);
+    th_argv_addv(a, args);
     th_argv_addf(a, "--output-file=%s/data", dir);
     th_argv_addf(a, "--dat=%s/results.dat", dir);
     th_argv_addf(a, "--hdf5=%s/results.h5", dir);
@@ -116,7 +90,7 @@ static void sorted_list(uint64_t *v, long n, char *out, size_t outlen)
 
 static void test_three_ranks_are_one_job(void **state)
 {
-    struct ctx *c = *state;
+    struct th_ctx *c = *state;
     struct th_argv a;
     th_mpirun(&a, 3);
     add_outputs(&a, c->dir);
@@ -200,7 +174,7 @@ static const char *const mpich_libs[] = {"libmpich.so", "libhdf5_mpich.so", NULL
 
 static void test_one_mpi_library_loaded(void **state)
 {
-    struct ctx *c = *state;
+    struct th_ctx *c = *state;
     const char *flavour = th_mpi_flavour();
     if (strcmp(flavour, "openmpi") != 0 && strcmp(flavour, "mpich") != 0) {
         print_message("SKIPPED: built with MPI flavour '%s': no library names to check\n", flavour);
@@ -271,7 +245,7 @@ static void skip_open_mpi_singleton_under_asan(void)
 
 static void test_foreign_launcher_refused(void **state)
 {
-    struct ctx *c = *state;
+    struct th_ctx *c = *state;
     skip_open_mpi_singleton_under_asan();
     const char *launcher = foreign_launcher();
     const int mpich_build = strcmp(th_mpi_flavour(), "mpich") == 0;
@@ -335,7 +309,7 @@ static const char *const launch_vars[] = {
 
 static void test_singleton_in_batch_script_runs(void **state)
 {
-    struct ctx *c = *state;
+    struct th_ctx *c = *state;
     skip_open_mpi_singleton_under_asan();
     char *saved[NLAUNCH_VARS];
     for (size_t i = 0; i < NLAUNCH_VARS; i++) {
@@ -381,12 +355,12 @@ int main(int argc, char **argv)
              strcmp(th_mpi_flavour(), "mpich") == 0 ? "Open MPI's mpirun" : "MPICH's mpiexec");
     const struct CMUnitTest tests[] = {
         {"-np 3: one row of 3 ranks, numbered 0 1 2 in the HDF5 rows and the data files",
-         test_three_ranks_are_one_job, setup, teardown, NULL},
+         test_three_ranks_are_one_job, setup, th_ctx_teardown, NULL},
         {"ldd: the program loads this build's MPI library, no library of the other MPI",
-         test_one_mpi_library_loaded, setup, teardown, NULL},
-        {foreign_name, test_foreign_launcher_refused, setup, teardown, NULL},
+         test_one_mpi_library_loaded, setup, th_ctx_teardown, NULL},
+        {foreign_name, test_foreign_launcher_refused, setup, th_ctx_teardown, NULL},
         {"a singleton by hand in a batch script's environment runs",
-         test_singleton_in_batch_script_runs, setup, teardown, NULL},
+         test_singleton_in_batch_script_runs, setup, th_ctx_teardown, NULL},
     };
     return cmocka_run_group_tests_name("launch", tests, NULL, NULL);
 }
