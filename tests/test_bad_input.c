@@ -24,6 +24,7 @@ enum prep {
     PREP_DAT_DANGLING, /* results.dat -> victim.dat (does not exist: must not be created) */
     PREP_CGROUP,       /* mpirun runs in a new memory cgroup limited to 256 MiB */
     PREP_OTHER_DAT,  /* results.dat with the Python original's header and one row */
+    PREP_DEEP,       /* a file at DEEP_DIR/data.0.0, 16 directories of 200 bytes down */
 };
 
 /* A .dat that this program must not append to: its columns are not ours. */
@@ -48,6 +49,13 @@ static const char *const base_args[][2] = {
     {"--duration", "1"},          {"--recv-delay", "0.01"},    {"--buffer-size", "64"},
     {"--output-file", "%s/data"}, {"--dat", "%s/results.dat"},
 };
+
+/* A directory 16 levels of 200-byte names down: with the test directory, a 3.3 KiB path, below
+ * PATH_MAX but far past a 1 KiB message buffer, where the reason used to be cut off. */
+#define D50 "dddddddddddddddddddddddddddddddddddddddddddddddddd"
+#define D200 D50 D50 D50 D50
+#define D200X4 D200 "/" D200 "/" D200 "/" D200
+#define DEEP_DIR "%s/" D200X4 "/" D200X4 "/" D200X4 "/" D200X4
 
 #define A(...)                                                                                     \
     {                                                                                              \
@@ -131,6 +139,8 @@ static const struct bad_case cases[] = {
      0},
     {"symlink at a data path", A("--method", "openmp", "--concurrency", "2"), "--output-file",
      "%s/data.0.0", PREP_SYMLINK, 0},
+    {"existing file at a data path 3.3 KiB long: the reason is still said",
+     A("--output-file", DEEP_DIR "/data"), "--output-file", "already exists", PREP_DEEP, 0},
     {"dangling symlink at a data path", A("--method", "fork", "--concurrency", "2"),
      "--output-file", "%s/data.1.0", PREP_DANGLING, 0},
     {"--dat is a dangling symlink", A("--dat", "%s/results.dat"), "--dat", "%s/results.dat",
@@ -347,6 +357,19 @@ static void test_bad(void **state)
         make_precious(p, foreign_dat);
         expect_names = "results.dat";
         break;
+    case PREP_DEEP:
+        fmt_dir(q, sizeof q, DEEP_DIR, c->dir);
+        for (char *slash = strchr(q + strlen(c->dir) + 1, '/'); slash != NULL;
+             slash = strchr(slash + 1, '/')) {
+            *slash = '\0';
+            TH_EXPECT(NULL, mkdir(q, 0755) == 0 || errno == EEXIST, "mkdir %s", q);
+            *slash = '/';
+        }
+        TH_EXPECT(NULL, mkdir(q, 0755) == 0, "mkdir %s", q);
+        snprintf(p, sizeof p, "%s/data.0.0", q);
+        make_precious(p, "precious data, not the benchmark's\n");
+        expect_names = D200;
+        break;
     }
 
     struct th_argv a;
@@ -445,6 +468,10 @@ static void test_bad(void **state)
     case PREP_OTHER_DAT:
         snprintf(p, sizeof p, "%s/results.dat", c->dir);
         expect_precious(c, p, foreign_dat);
+        break;
+    case PREP_DEEP:
+        fmt_dir(q, sizeof q, DEEP_DIR "/data.0.0", c->dir);
+        expect_precious(c, q, "precious data, not the benchmark's\n");
         break;
     }
 }
