@@ -38,6 +38,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.dirname(HERE)
@@ -54,6 +55,40 @@ def parse_size(text):
     t = text.strip().lower()
     num = t.rstrip("abcdefghijklmnopqrstuvwxyz")
     return int(float(num) * SUFFIX[t[len(num):]])
+
+
+def device_writes(path):
+    """(writes completed, I/Os in flight) of the block device holding path, from
+    /sys/dev/block/MAJ:MIN/stat, or None where there is none (tmpfs, a network file system)."""
+    st = os.stat(path)
+    try:
+        with open(f"/sys/dev/block/{os.major(st.st_dev)}:{os.minor(st.st_dev)}/stat") as f:
+            fields = f.read().split()
+        return int(fields[4]), int(fields[8])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def settle(args):
+    """Before each run: flush, then wait until the data directory's disk has been idle for a
+    second (at most --settle seconds). The previous run's files were just deleted; on a disk
+    mounted with discard, or one still writing back, the next run would otherwise start on a
+    busy device, and whichever tool comes first in a group pays for it."""
+    if args.settle <= 0:
+        return
+    os.sync()
+    deadline = time.monotonic() + args.settle
+    last, quiet_since = device_writes(args.dir), time.monotonic()
+    if last is None:
+        time.sleep(min(1.0, args.settle))
+        return
+    while time.monotonic() < deadline:
+        time.sleep(0.1)
+        now = device_writes(args.dir)
+        if now != last or now[1] > 0:
+            last, quiet_since = now, time.monotonic()
+        elif time.monotonic() - quiet_since >= 1.0:
+            return
 
 
 def launcher(args):
@@ -240,6 +275,9 @@ def main():
     ap.add_argument("--label", default="fio-side-by-side")
     ap.add_argument("--bin", default=os.path.join(TOP, "src", "io-pipeline-bench"))
     ap.add_argument("--mpirun", default="mpirun")
+    ap.add_argument("--settle", type=float, default=10.0,
+                    help="before each run, sync and wait until the data directory's disk has "
+                         "been idle for 1 s, at most this many seconds (default 10; 0: no wait)")
     ap.add_argument("--rounds", type=int, default=1,
                     help="repeat each configuration R times, order reversed every other round, "
                          "ratios paired by round (default 1)")
@@ -266,6 +304,7 @@ def main():
                 # ABBA: odd rounds run the group backwards, so neither fio nor any method
                 # always runs first (on a file system still busy with the last deletes).
                 for kind, what in (group if rnd % 2 == 0 else group[::-1]):
+                    settle(args)
                     if kind == "fio":
                         name, r = f"fio-{what}", run_fio(args, what, n, delay)
                     else:

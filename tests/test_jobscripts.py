@@ -437,7 +437,8 @@ def test_fio_side_by_side(work):
              "--recv-delay", "0.05", "--duration", "2", "--buffer-size", "64",
              "--methods", "openmp,aio-io_uring", "--fio-engines", "psync,io_uring",
              "--dir", data, "--dat", dat, "--hdf5", h5, "--bin", bench(),
-             "--mpirun", mpiexec(), "--label", "side"], timeout=120, env=env(), cwd=work)
+             "--mpirun", mpiexec(), "--label", "side", "--settle", "2"],
+            timeout=120, env=env(), cwd=work)
     assert r.returncode == 0, explain(r)
     _, rows = dat_rows(dat)
     assert [x["method"] for x in rows] == ["fio-psync", "fio-io_uring", "openmp", "aio"], \
