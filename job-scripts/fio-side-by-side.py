@@ -92,10 +92,14 @@ def settle(args):
 
 
 def launcher(args):
+    """The one-rank launch words; asks mpirun which MPI it is once, not before every run."""
+    if getattr(args, "launch_words", None) is not None:
+        return args.launch_words
     cmd = [args.mpirun, "-np", "1"]
     out = subprocess.run([args.mpirun, "--version"], capture_output=True, text=True).stdout
     if "Open MPI" in out:
         cmd += ["--bind-to", "none"]
+    args.launch_words = cmd
     return cmd
 
 

@@ -243,7 +243,8 @@ int ipb_bench_run(struct ipb_bench *b)
     b->prelaunched = r->method_state != NULL;
     ipb_progress_stop(b->progress);
     b->progress = NULL;
-    b->stop_signal = ipb_interrupt_signal() ? ipb_interrupt_signal() : r->worker_signal;
+    int caught = ipb_interrupt_signal();
+    b->stop_signal = caught ? caught : r->worker_signal;
     /* A stop signal: remove this rank's files before any collective. If the signal came from
      * mpirun because another rank died, the collectives below never complete (mpirun sends
      * SIGKILL a second later), and the files must not be left behind. */
@@ -566,10 +567,11 @@ int ipb_bench_series(struct ipb_bench *b)
         b->repetition = rep;
         rc = ipb_bench_run(b);
         if (rc == IPB_EINTERRUPTED && b->gate_called && b->gate_status == IPB_OK) {
-            /* Cut by a signal in the timed phase: the files are gone (ipb_bench_run removed
-             * this rank's first: mpirun sends SIGKILL about a second after SIGTERM, Slurm after
-             * KillWait); now the row of what was measured, marked interrupted. The series ends
-             * here; the exit status says so (3). */
+            /* Cut by a signal in the timed phase. A rank that caught it removed its files in
+             * ipb_bench_run, before any collective (mpirun sends SIGKILL about a second after
+             * SIGTERM, Slurm after KillWait); a rank stopped by another's notice removes its
+             * own here. Then the row of what was measured, marked interrupted. The series
+             * ends here; the exit status says so (3). */
             remove_data_files(b);
             int rep_rc = ipb_bench_report(b);
             if (rep_rc != IPB_OK)
