@@ -30,7 +30,7 @@ static const unsigned char signature[8] = {0x89, 'H', 'D', 'F', '\r', '\n', 0x1a
 /* One synthetic run (one rank, one pipeline), the same for every input so that a saved input
  * replays exactly. */
 struct run {
-    struct ipb_record rec;
+    struct ipb_results res;
     struct ipb_rank_row rank;
     struct ipb_run_context ctx;
     struct ipb_pipeline_row pipe;
@@ -55,13 +55,15 @@ static const struct run *the_run(void)
     ipb_rank_row_fill(&r->rank, 0, "fuzz-host", &s, 1);
     struct ipb_run_meta meta = {
         "0.0.0-fuzz", "20250101T000000Z-fuzz", "2025-01-01T00:00:00Z", NULL, NULL, 0};
-    ipb_record_fill(&r->rec, &o, &meta, &r->rank, 1);
+    ipb_record_fill(&r->res.record, &o, &meta, &r->rank, 1);
     char *argv[] = {"io-pipeline-bench", "--hdf5", "fuzz.h5", NULL};
     FUZZ_CHECK(ipb_run_context_collect(&r->ctx, &o, 3, argv, 0) == 0, "run context");
     ipb_pipeline_rows_fill(&r->pipe, 0, &s, 1);
-    r->ctx.pipes = &r->pipe;
-    r->ctx.npipes = 1;
-    r->ctx.lat = r->lat;
+    r->res.ranks = &r->rank;
+    r->res.nranks = 1;
+    r->res.pipelines = &r->pipe;
+    r->res.npipelines = 1;
+    r->res.lat = r->lat;
     return r;
 }
 
@@ -92,7 +94,7 @@ int ipb_fuzz_h5(const uint8_t *data, size_t size, char *msg, size_t msglen)
     }
 
     char aerr[1024] = "";
-    int arc = ipb_h5_append(path, &run->rec, &run->rank, 1, &run->ctx, aerr, sizeof(aerr));
+    int arc = ipb_h5_append(path, &run->res, &run->ctx, aerr, sizeof(aerr));
     FUZZ_CHECK(arc == 0 || arc == -1, "append returned %d", arc);
     if (arc != 0) {
         ipb_fuzz_check_line("h5 append", aerr, sizeof(aerr));

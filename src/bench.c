@@ -22,6 +22,7 @@
 #include "preflight.h"
 #include "progress.h"
 #include "record.h"
+#include "results.h"
 #include "run_context.h"
 
 #define PROG "io-pipeline-bench"
@@ -330,10 +331,10 @@ static void reduce_histograms(const struct ipb_bench *b)
 }
 
 /* Rank 0: print the row (stdout) and append it to --dat and --hdf5. */
-static int emit_row(struct ipb_bench *b, const struct ipb_record *rec,
-                    const struct ipb_rank_row *rows, unsigned nrows,
+static int emit_row(struct ipb_bench *b, const struct ipb_results *res,
                     const struct ipb_run_context *ctx, char *err, size_t errlen)
 {
+    const struct ipb_record *rec = &res->record;
     char header[8192], row[8192];
     if (ipb_dat_header(header, sizeof(header)) < 0 || ipb_dat_row(rec, row, sizeof(row)) < 0) {
         snprintf(err, errlen, "internal error: .dat line too long");
@@ -344,7 +345,7 @@ static int emit_row(struct ipb_bench *b, const struct ipb_record *rec,
     if (b->opts.dat_path[0] && ipb_dat_append(b->opts.dat_path, header, row, err, errlen) != 0)
         return IPB_ERUN;
     if (b->opts.hdf5_path[0] &&
-        ipb_h5_append(b->opts.hdf5_path, rec, rows, nrows, ctx, err, errlen) != 0)
+        ipb_h5_append(b->opts.hdf5_path, res, ctx, err, errlen) != 0)
         return IPB_ERUN;
     return IPB_OK;
 }
@@ -376,6 +377,8 @@ int ipb_bench_report(struct ipb_bench *b)
      * takes part, whatever rank 0's state). */
     struct ipb_run_context ctx;
     memset(&ctx, 0, sizeof(ctx));
+    struct ipb_pipeline_row *pipes = NULL;
+    size_t npipes = 0;
     if (b->opts.hdf5_path[0]) {
         char cerr[IPB_ERRMSG_LEN] = "";
         int cl = ipb_run_context_collect(&ctx, &b->opts, b->argc, b->argv, b->mpi_thread_level)
@@ -384,8 +387,10 @@ int ipb_bench_report(struct ipb_bench *b)
         cl = ipb_agree(MPI_COMM_WORLD, cl, "out of memory collecting the run context", cerr,
                        sizeof(cerr));
         if (cl == IPB_OK)
-            cl = ipb_run_context_gather(&ctx, MPI_COMM_WORLD, b->run.stats, b->run.npipelines, cerr,
-                                        sizeof(cerr));
+            cl = ipb_run_context_gather(&ctx, MPI_COMM_WORLD, cerr, sizeof(cerr));
+        if (cl == IPB_OK)
+            cl = ipb_pipeline_rows_gather(MPI_COMM_WORLD, b->run.stats, b->run.npipelines, &pipes,
+                                          &npipes, cerr, sizeof(cerr));
         if (cl != IPB_OK && local == IPB_OK) {
             local = cl;
             snprintf(err, sizeof(err), "%s", cerr);
@@ -405,24 +410,29 @@ int ipb_bench_report(struct ipb_bench *b)
             .series_id = b->series_id,
             .repetition = b->repetition,
         };
-        struct ipb_record rec;
-        ipb_record_fill(&rec, &b->opts, &meta, rows, (unsigned)b->nranks);
-        ipb_record_set_latency(&rec, rows, (unsigned)b->nranks, run_lat);
-        ctx.lat = run_lat;
-        local = emit_row(b, &rec, rows, (unsigned)b->nranks, &ctx, err, sizeof(err));
+        struct ipb_results res = {.ranks = rows,
+                                  .nranks = (unsigned)b->nranks,
+                                  .pipelines = pipes,
+                                  .npipelines = npipes,
+                                  .lat = run_lat};
+        struct ipb_record *rec = &res.record;
+        ipb_record_fill(rec, &b->opts, &meta, rows, (unsigned)b->nranks);
+        ipb_record_set_latency(rec, rows, (unsigned)b->nranks, run_lat);
+        local = emit_row(b, &res, &ctx, err, sizeof(err));
         if (local == IPB_OK) {
             char line[1024];
-            ipb_record_straggler_line(&rec, line, sizeof(line));
+            ipb_record_straggler_line(rec, line, sizeof(line));
             fprintf(stderr, PROG ": %s\n", line);
             fflush(stderr);
             if (b->rep_drain != NULL) {
-                b->rep_drain[b->repetition] = rec.throughput_mib_s;
-                b->rep_deadline[b->repetition] = rec.deadline_throughput_mib_s;
-                b->rep_fsync_p99[b->repetition] = rec.fsync_p99_s;
+                b->rep_drain[b->repetition] = rec->throughput_mib_s;
+                b->rep_deadline[b->repetition] = rec->deadline_throughput_mib_s;
+                b->rep_fsync_p99[b->repetition] = rec->fsync_p99_s;
             }
         }
     }
     ipb_run_context_free(&ctx);
+    free(pipes);
     free(rows);
     int rc = ipb_agree(MPI_COMM_WORLD, local, err, b->errmsg, sizeof(b->errmsg));
     if (rc != IPB_OK)
@@ -504,7 +514,9 @@ static int bench_import(struct ipb_bench *b)
     int local = IPB_OK;
     char err[IPB_ERRMSG_LEN] = "";
     if (b->rank == 0) {
-        struct ipb_record rec;
+        struct ipb_results res;
+        memset(&res, 0, sizeof(res));
+        struct ipb_record *rec = &res.record;
         struct ipb_run_context ctx;
         memset(&ctx, 0, sizeof(ctx));
         char *text = read_text_file(b->opts.import_path, 1 << 20, err, sizeof(err));
@@ -518,7 +530,7 @@ static int bench_import(struct ipb_bench *b)
             char run_id[40];
             make_run_id(run_id, sizeof(run_id), b->timestamp);
             char why[IPB_ERRMSG_LEN / 2] = "";
-            local = ipb_record_import(&rec, text, PACKAGE_VERSION, run_id, b->timestamp, why,
+            local = ipb_record_import(rec, text, PACKAGE_VERSION, run_id, b->timestamp, why,
                                       sizeof(why));
             if (local != IPB_OK)
                 snprintf(err, sizeof(err), "--import '%s': %s", b->opts.import_path, why);
@@ -530,7 +542,7 @@ static int bench_import(struct ipb_bench *b)
             snprintf(err, sizeof(err), "out of memory collecting the run context");
         }
         if (local == IPB_OK)
-            local = emit_row(b, &rec, NULL, 0, &ctx, err, sizeof(err));
+            local = emit_row(b, &res, &ctx, err, sizeof(err));
         ipb_run_context_free(&ctx);
     }
     int rc = ipb_agree(MPI_COMM_WORLD, local, err, b->errmsg, sizeof(b->errmsg));

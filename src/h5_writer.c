@@ -829,10 +829,12 @@ static int write_histograms(hid_t run, const struct ipb_hist *lat)
     return rc;
 }
 
-static int write_context(hid_t g, const struct ipb_record *rec, hsize_t index,
-                         const struct ipb_rank_row *ranks, unsigned nranks,
+static int write_context(hid_t g, const struct ipb_results *res, hsize_t index,
                          const struct ipb_run_context *c)
 {
+    const struct ipb_record *rec = &res->record;
+    const struct ipb_rank_row *ranks = res->ranks;
+    const unsigned nranks = res->ranks ? res->nranks : 0;
     const char **hosts = calloc(nranks ? nranks : 1, sizeof(char *));
     const char **cpus = calloc(nranks ? nranks : 1, sizeof(char *));
     int rc = -1;
@@ -861,9 +863,10 @@ static int write_context(hid_t g, const struct ipb_record *rec, hsize_t index,
         attr_str(g, "job_scheduler", c->job_scheduler))
         goto out;
     if (write_table(g, "ranks", &rank_rows, ranks, nranks) != 0 ||
-        write_table(g, "pipelines", &pipe_rows, c->pipes, c->npipes) != 0)
+        write_table(g, "pipelines", &pipe_rows, res->pipelines,
+                    res->pipelines ? res->npipelines : 0) != 0)
         goto out;
-    if (c->lat != NULL && write_histograms(g, c->lat) != 0)
+    if (res->lat != NULL && write_histograms(g, res->lat) != 0)
         goto out;
     rc = 0;
 out:
@@ -873,10 +876,11 @@ out:
 }
 
 /* Append the run to the HDF5 file at tmp (a private copy; create: it is empty). */
-static int write_run(const char *tmp, bool create, const char *path, const struct ipb_record *rec,
-                     const struct ipb_rank_row *ranks, unsigned nranks,
-                     const struct ipb_run_context *ctx, char *err, size_t errlen)
+static int write_run(const char *tmp, bool create, const char *path,
+                     const struct ipb_results *res, const struct ipb_run_context *ctx, char *err,
+                     size_t errlen)
 {
+    const struct ipb_record *rec = &res->record;
     char h5err[256];
     hid_t fapl = file_access();
     hid_t f = create ? H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, fapl)
@@ -925,7 +929,7 @@ static int write_run(const char *tmp, bool create, const char *path, const struc
         goto out;
     }
     g = H5Gcreate2(f, name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-    if (g < 0 || write_context(g, rec, index, ranks, nranks, ctx) != 0) {
+    if (g < 0 || write_context(g, res, index, ctx) != 0) {
         snprintf(err, errlen, "--hdf5 '%s': writing /%s: %s", path, name, h5_error(h5err));
         goto out;
     }
@@ -940,8 +944,8 @@ out:
     return rc;
 }
 
-int ipb_h5_append(const char *path, const struct ipb_record *rec, const struct ipb_rank_row *ranks,
-                  unsigned nranks, const struct ipb_run_context *ctx, char *err, size_t errlen)
+int ipb_h5_append(const char *path, const struct ipb_results *res,
+                  const struct ipb_run_context *ctx, char *err, size_t errlen)
 {
     struct where w;
     if (locate(path, &w, err, errlen) != 0)
@@ -1004,7 +1008,7 @@ int ipb_h5_append(const char *path, const struct ipb_record *rec, const struct i
         }
     }
 
-    if (write_run(tmp, create, path, rec, ranks, nranks, ctx, err, errlen) != 0)
+    if (write_run(tmp, create, path, res, ctx, err, errlen) != 0)
         goto out;
     if (fsync(tmpfd) != 0) {
         snprintf(err, errlen, "--hdf5 '%s': fsync '%s': %s", path, tmp, strerror(errno));

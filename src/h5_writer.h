@@ -29,7 +29,7 @@
 
 #include <stddef.h>
 
-#include "record.h"
+#include "results.h"
 #include "run_context.h"
 
 /* Bumped when the layout changes in a way that older readers or writers must not mix. */
@@ -48,11 +48,12 @@
  * behind. Returns IPB_OK or IPB_EBADINPUT with one line in err naming --hdf5 and the path. */
 int ipb_h5_preflight(const char *path, char *err, size_t errlen);
 
-/* Append one run: a row of /runs and the group /run/<rec->run_id> with ctx's attributes, the
- * rank rows and ctx->pipes. Creates the file when it does not exist (or is empty). Returns 0,
- * or -1 with one line in err; the results file is then unchanged. */
-int ipb_h5_append(const char *path, const struct ipb_record *rec, const struct ipb_rank_row *ranks,
-                  unsigned nranks, const struct ipb_run_context *ctx, char *err, size_t errlen);
+/* Append one run: a row of /runs (res->record) and the group /run/<run_id> with ctx's
+ * attributes, res's rank and pipeline rows and its histograms (when not NULL). Creates the file
+ * when it does not exist (or is empty). Returns 0, or -1 with one line in err; the results file
+ * is then unchanged. */
+int ipb_h5_append(const char *path, const struct ipb_results *res,
+                  const struct ipb_run_context *ctx, char *err, size_t errlen);
 
 /* The lock file path for a results file: "<path>.lock". Returns -1 if it does not fit. */
 int ipb_h5_lock_path(char *out, size_t outlen, const char *path);

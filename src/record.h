@@ -27,6 +27,10 @@ struct ipb_rank_row {
     IPB_RANK_FIELDS(IPB_MEMBER)
 };
 
+struct ipb_pipeline_row {
+    IPB_PIPELINE_FIELDS(IPB_MEMBER)
+};
+
 #define IPB_MIB 1048576.0
 
 /* Identity of a run that is not a measurement. */

@@ -128,4 +128,28 @@
     X(F64, 0, iteration_max_s, "iteration max (s)", "%.9f", "longest iteration (exact)")          \
     X(U64, 0, stop_signal, "stop signal", "%" PRIu64, "stop signal this rank caught (0: none)")
 
+/* Per-pipeline rows: gathered to rank 0 for the HDF5 `pipelines` dataset. */
+#define IPB_PIPELINE_FIELDS(X)                                                                     \
+    X(U64, 0, rank, "rank", "%" PRIu64, "MPI rank in MPI_COMM_WORLD")                              \
+    X(U64, 0, pipeline, "pipeline", "%" PRIu64, "pipeline index within the rank")                  \
+    X(U64, 0, bytes, "bytes", "%" PRIu64, "bytes written by completed iterations")                 \
+    X(U64, 0, iterations, "iterations", "%" PRIu64, "completed iterations (buffers written)")      \
+    X(F64, 0, elapsed_s, "elapsed (s)", "%.6f", "t0 to the end of the last completed iteration")   \
+    X(F64, 0, recv_s, "recv (s)", "%.6f", "seconds in the recv stage")                             \
+    X(F64, 0, compute_s, "compute (s)", "%.6f", "seconds in the compute stage")                    \
+    X(F64, 0, write_s, "write (s)", "%.6f", "seconds in the write stage")                          \
+    X(F64, 0, fsync_s, "fsync (s)", "%.6f", "seconds in the fsync stage")                          \
+    X(U64, 0, deadline_bytes, "bytes by deadline", "%" PRIu64, "bytes completed by t0 + duration") \
+    X(U64, 0, fsyncs, "fsyncs", "%" PRIu64, "fsyncs completed")                                    \
+    X(F64, 0, throughput_mib_s, "throughput (MiB/s)", "%.3f", "bytes / elapsed")                   \
+    X(F64, 0, write_p50_s, "write p50 (s)", "%.9f", "median write latency")                        \
+    X(F64, 0, write_p99_s, "write p99 (s)", "%.9f", "99th percentile write latency")               \
+    X(F64, 0, write_max_s, "write max (s)", "%.9f", "longest write")                               \
+    X(F64, 0, fsync_p50_s, "fsync p50 (s)", "%.9f", "median fsync latency")                        \
+    X(F64, 0, fsync_p99_s, "fsync p99 (s)", "%.9f", "99th percentile fsync latency")               \
+    X(F64, 0, fsync_max_s, "fsync max (s)", "%.9f", "longest fsync")                               \
+    X(F64, 0, iteration_p50_s, "iteration p50 (s)", "%.9f", "median iteration")                    \
+    X(F64, 0, iteration_p99_s, "iteration p99 (s)", "%.9f", "99th percentile iteration")           \
+    X(F64, 0, iteration_max_s, "iteration max (s)", "%.9f", "longest iteration")
+
 #endif

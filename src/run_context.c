@@ -409,13 +409,15 @@ fail:
     return -1;
 }
 
-int ipb_run_context_gather(struct ipb_run_context *c, MPI_Comm comm,
-                           const struct ipb_pipeline_stats *stats, unsigned npipelines, char *err,
-                           size_t errlen)
+int ipb_pipeline_rows_gather(MPI_Comm comm, const struct ipb_pipeline_stats *stats,
+                             unsigned npipelines, struct ipb_pipeline_row **out, size_t *nout,
+                             char *err, size_t errlen)
 {
     int rank = 0, nranks = 0;
     MPI_Comm_rank(comm, &rank);
     MPI_Comm_size(comm, &nranks);
+    *out = NULL;
+    *nout = 0;
 
     /* Pipeline rows: every struct is the same fixed layout from the same binary, so bytes are
      * fine (as for the rank rows in bench.c). */
@@ -442,11 +444,21 @@ int ipb_run_context_gather(struct ipb_run_context *c, MPI_Comm comm,
         long long total = 0;
         for (int i = 0; i < nranks; i++)
             total += counts[i];
-        c->pipes = rows;
-        c->npipes = (size_t)total / sizeof(struct ipb_pipeline_row);
+        *out = rows;
+        *nout = (size_t)total / sizeof(struct ipb_pipeline_row);
         free(counts);
         free(displs);
     }
+    return IPB_OK;
+}
+
+int ipb_run_context_gather(struct ipb_run_context *c, MPI_Comm comm, char *err, size_t errlen)
+{
+    int rank = 0, nranks = 0;
+    MPI_Comm_rank(comm, &rank);
+    MPI_Comm_size(comm, &nranks);
+    int *counts = NULL, *displs = NULL;
+    int rc;
 
     /* CPU lists: strings of any length, NUL included. */
     const char *cpus = c->cpus ? c->cpus : "";
@@ -488,6 +500,5 @@ void ipb_run_context_free(struct ipb_run_context *c)
     for (unsigned i = 0; c->rank_cpus && i < c->nranks; i++)
         free(c->rank_cpus[i]);
     free(c->rank_cpus);
-    free(c->pipes);
     memset(c, 0, sizeof(*c));
 }

@@ -17,35 +17,6 @@
 #include "pipeline.h"
 #include "record.h"
 
-/* One row of the HDF5 `pipelines` dataset per pipeline of every rank, generated like
- * struct ipb_record (same X(type, strlen, name, header, format, doc) shape as result_fields.h). */
-#define IPB_PIPELINE_FIELDS(X)                                                                     \
-    X(U64, 0, rank, "rank", "%" PRIu64, "MPI rank in MPI_COMM_WORLD")                              \
-    X(U64, 0, pipeline, "pipeline", "%" PRIu64, "pipeline index within the rank")                  \
-    X(U64, 0, bytes, "bytes", "%" PRIu64, "bytes written by completed iterations")                 \
-    X(U64, 0, iterations, "iterations", "%" PRIu64, "completed iterations (buffers written)")      \
-    X(F64, 0, elapsed_s, "elapsed (s)", "%.6f", "t0 to the end of the last completed iteration")   \
-    X(F64, 0, recv_s, "recv (s)", "%.6f", "seconds in the recv stage")                             \
-    X(F64, 0, compute_s, "compute (s)", "%.6f", "seconds in the compute stage")                    \
-    X(F64, 0, write_s, "write (s)", "%.6f", "seconds in the write stage")                          \
-    X(F64, 0, fsync_s, "fsync (s)", "%.6f", "seconds in the fsync stage")                          \
-    X(U64, 0, deadline_bytes, "bytes by deadline", "%" PRIu64, "bytes completed by t0 + duration") \
-    X(U64, 0, fsyncs, "fsyncs", "%" PRIu64, "fsyncs completed")                                    \
-    X(F64, 0, throughput_mib_s, "throughput (MiB/s)", "%.3f", "bytes / elapsed")                   \
-    X(F64, 0, write_p50_s, "write p50 (s)", "%.9f", "median write latency")                        \
-    X(F64, 0, write_p99_s, "write p99 (s)", "%.9f", "99th percentile write latency")               \
-    X(F64, 0, write_max_s, "write max (s)", "%.9f", "longest write")                               \
-    X(F64, 0, fsync_p50_s, "fsync p50 (s)", "%.9f", "median fsync latency")                        \
-    X(F64, 0, fsync_p99_s, "fsync p99 (s)", "%.9f", "99th percentile fsync latency")               \
-    X(F64, 0, fsync_max_s, "fsync max (s)", "%.9f", "longest fsync")                               \
-    X(F64, 0, iteration_p50_s, "iteration p50 (s)", "%.9f", "median iteration")                    \
-    X(F64, 0, iteration_p99_s, "iteration p99 (s)", "%.9f", "99th percentile iteration")           \
-    X(F64, 0, iteration_max_s, "iteration max (s)", "%.9f", "longest iteration")
-
-struct ipb_pipeline_row {
-    IPB_PIPELINE_FIELDS(IPB_MEMBER)
-};
-
 #define IPB_CTX_STR 1024
 
 struct ipb_run_context {
@@ -70,16 +41,9 @@ struct ipb_run_context {
     char job_scheduler[16];          /* "slurm", "pbs" or "" */
     char *cpus;                      /* this rank's affinity as a CPU list ("0-3,8") (malloc'd) */
 
-    /* On rank 0 after gather (NULL elsewhere): per-rank CPU lists and every pipeline row,
-     * ordered by rank, then pipeline. */
+    /* On rank 0 after gather (NULL elsewhere): every rank's CPU list, by rank. */
     unsigned nranks;
     char **rank_cpus;
-    struct ipb_pipeline_row *pipes;
-    size_t npipes;
-
-    /* On rank 0 (set by the caller, may be NULL): the run's merged latency histograms,
-     * IPB_LAT_NKINDS of them, written to /run/<run_id>/histograms. */
-    const struct ipb_hist *lat;
 };
 
 /* Fill the local part. argv may be NULL (argc 0). Cannot fail in a way that matters to a run:
@@ -91,13 +55,17 @@ int ipb_run_context_collect(struct ipb_run_context *c, const struct ipb_options 
 void ipb_pipeline_rows_fill(struct ipb_pipeline_row *rows, unsigned rank,
                             const struct ipb_pipeline_stats *stats, unsigned npipelines);
 
-/* Collective over comm: gather every rank's CPU list and pipeline rows to rank 0. Every rank
- * takes the same path even when rank 0 cannot allocate (it says so with a broadcast before the
- * variable-size gathers), so no rank is left in a collective. Returns IPB_OK, or IPB_ERUN with
- * a message in err (on rank 0 only; the caller agrees). */
-int ipb_run_context_gather(struct ipb_run_context *c, MPI_Comm comm,
-                           const struct ipb_pipeline_stats *stats, unsigned npipelines, char *err,
-                           size_t errlen);
+/* Collective over comm: gather every rank's CPU list to rank 0. Every rank takes the same path
+ * even when rank 0 cannot allocate (it says so with a broadcast before the variable-size
+ * gathers), so no rank is left in a collective. Returns IPB_OK, or IPB_ERUN with a message in
+ * err (on rank 0 only; the caller agrees). */
+int ipb_run_context_gather(struct ipb_run_context *c, MPI_Comm comm, char *err, size_t errlen);
+
+/* Collective over comm: every rank's pipeline rows to rank 0 (*out malloc'd, *nout rows, by
+ * rank then pipeline; NULL and 0 elsewhere). Same agreement as ipb_run_context_gather. */
+int ipb_pipeline_rows_gather(MPI_Comm comm, const struct ipb_pipeline_stats *stats,
+                             unsigned npipelines, struct ipb_pipeline_row **out, size_t *nout,
+                             char *err, size_t errlen);
 
 void ipb_run_context_free(struct ipb_run_context *c);
 

@@ -58,11 +58,10 @@ static int helper_main(int argc, char **argv)
         return 1;
     struct ipb_pipeline_stats *stats = calloc(npipes, sizeof *stats);
     struct ipb_rank_row *ranks = calloc(nranks, sizeof *ranks);
-    ctx.pipes = calloc((size_t)nranks * npipes, sizeof *ctx.pipes);
-    ctx.npipes = (size_t)nranks * npipes;
+    struct ipb_pipeline_row *pipes = calloc((size_t)nranks * npipes, sizeof *pipes);
     ctx.rank_cpus = calloc(nranks, sizeof(char *));
     ctx.nranks = nranks;
-    if (!stats || !ranks || !ctx.pipes || !ctx.rank_cpus)
+    if (!stats || !ranks || !pipes || !ctx.rank_cpus)
         return 1;
     for (unsigned r = 0; r < nranks; r++) {
         for (unsigned i = 0; i < npipes; i++) {
@@ -77,7 +76,7 @@ static int helper_main(int argc, char **argv)
             };
         }
         ipb_rank_row_fill(&ranks[r], r, "helper-host", stats, npipes);
-        ipb_pipeline_rows_fill(ctx.pipes + (size_t)r * npipes, r, stats, npipes);
+        ipb_pipeline_rows_fill(pipes + (size_t)r * npipes, r, stats, npipes);
         ctx.rank_cpus[r] = strdup("0-1");
     }
     for (int k = 0; k < count; k++) {
@@ -88,10 +87,13 @@ static int helper_main(int argc, char **argv)
         strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
         snprintf(run_id, sizeof run_id, "%s-%d-%d", tag, (int)getpid(), k);
         struct ipb_run_meta meta = {.version = PACKAGE_VERSION, .run_id = run_id, .timestamp = ts};
-        struct ipb_record rec;
-        ipb_record_fill(&rec, &o, &meta, ranks, nranks);
+        struct ipb_results res = {.ranks = ranks,
+                                  .nranks = nranks,
+                                  .pipelines = pipes,
+                                  .npipelines = (size_t)nranks * npipes};
+        ipb_record_fill(&res.record, &o, &meta, ranks, nranks);
         char err[IPB_ERRMSG_LEN];
-        if (ipb_h5_append(file, &rec, ranks, nranks, &ctx, err, sizeof err) != 0) {
+        if (ipb_h5_append(file, &res, &ctx, err, sizeof err) != 0) {
             fprintf(stderr, "append: %s\n", err);
             return 1;
         }
@@ -102,6 +104,7 @@ static int helper_main(int argc, char **argv)
     }
     free(stats);
     free(ranks);
+    free(pipes);
     ipb_run_context_free(&ctx);
     return 0;
 }
