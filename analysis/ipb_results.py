@@ -57,7 +57,7 @@ DAT_COLUMNS = {
     "run id": "run_id",
     "timestamp": "timestamp",
     "label": "label",
-    # Issue 5 (see inside a run): appended columns 26 on, in src/result_fields.h order.
+    # Columns 26 on (what a run shows of its inside), in src/result_fields.h order.
     "recv seconds": "recv_s",
     "write seconds": "write_s",
     "fsync seconds": "fsync_s",
@@ -113,7 +113,7 @@ STRING_COLUMNS = {
 # Methods in the order the README introduces them; the original's names next to ours.
 METHOD_ORDER = ["sequential", "openmp", "threading", "fork", "multiprocess", "aio", "asyncio"]
 
-# The original's names for our methods (DESIGN.md).
+# The original's names for our methods (docs/design.md).
 METHOD_ALIASES = {"threading": "openmp", "multiprocess": "fork", "asyncio": "aio"}
 
 STAGES = ["recv", "compute", "write", "fsync"]
@@ -182,7 +182,7 @@ def load_hdf5(path, context=True):
                 extra["job_id"].append(_attr_str(g.attrs, "job_id"))
                 extra["hosts"].append(_attr_str(g.attrs, "hostnames"))
             for k, v in extra.items():
-                # /runs has the summed stage seconds itself since issue 5 (and rows imported
+                # /runs has the summed stage seconds itself from layout 2 on (and rows imported
                 # from fio have no ranks to sum): the per-rank sums fill in for older files only.
                 if k in df.columns and k.endswith("_s"):
                     continue

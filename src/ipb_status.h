@@ -1,4 +1,4 @@
-/* Exit statuses shared by every part of io-pipeline-bench (DESIGN.md, "Errors"). */
+/* Exit statuses shared by every part of io-pipeline-bench (docs/design.md, "Errors"). */
 #ifndef IPB_STATUS_H
 #define IPB_STATUS_H
 

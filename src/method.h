@@ -1,4 +1,4 @@
-/* The axis of variation: how the N pipelines of one rank run (DESIGN.md, "What it measures").
+/* The axis of variation: how the N pipelines of one rank run (docs/design.md, "What it measures").
  *
  * One struct of function pointers per method, one file per method, one registry table
  * (methods.c) that --method looks names up in, in the spirit of fio's ioengine_ops and IOR's

@@ -26,7 +26,7 @@
  *
  * The parent, not the children, calls the start gate (and so MPI_Barrier): it waits for every
  * child's READY, passes the gate, then sends GO; each child reads its own t0 in
- * ipb_pipeline_run() right after GO arrives (DESIGN.md, "Timing", step 2).
+ * ipb_pipeline_run() right after GO arrives (docs/design.md, "Timing", step 2).
  *
  * What the children measure goes to a MAP_SHARED|MAP_ANONYMOUS mapping: one
  * struct ipb_pipeline_stats per pipeline, plus one `stop` flag that every child polls between

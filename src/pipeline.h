@@ -54,7 +54,7 @@ struct ipb_pipeline_stats {
 } __attribute__((aligned(IPB_CACHE_LINE)));
 
 /* One completed iteration of len bytes that ended at t_end (seconds since t0): the counters
- * every method updates the same way (the deadline rule of DESIGN.md lives here, once). */
+ * every method updates the same way (the deadline rule of docs/design.md lives here, once). */
 static inline void ipb_stats_iteration_done(struct ipb_pipeline_stats *st, uint64_t len,
                                             double t_end_since_t0, double duration_s)
 {

@@ -1072,7 +1072,7 @@ static int th_is_launcher_note(const char *s, size_t len)
     return colon != NULL;
 }
 
-/* The program's own informational lines on stderr (issue 5: the straggler and series summary
+/* The program's own informational lines on stderr (the straggler and series summary
  * after a row, --progress lines): not errors, so not "program lines". th_info_lines counts
  * them. */
 static int th_is_info_line(const char *s, size_t len)

@@ -423,7 +423,7 @@ def test_stages_stack_recv_compute_write_fsync(sweep):
 
 
 def test_stages_need_stage_columns(sweep, tmp_path):
-    """Per-stage times come from the HDF5 file or, since issue 5, from the .dat columns <recv
+    """Per-stage times come from the HDF5 file or, in .dat files of layout 2 on, from the columns <recv
     seconds>, <compute seconds>, <write seconds>, <fsync seconds>; the Python original's .dat
     has none, and asking for stages from it says what to give instead."""
     orig = os.path.join(ORIGINAL, "polaris-results.gil.dat")

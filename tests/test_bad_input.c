@@ -1,4 +1,4 @@
-/* Bad input under mpirun -np 2 (DESIGN.md, "Errors"): rank 0 prints one line naming the option
+/* Bad input under mpirun -np 2 (docs/design.md, "Errors"): rank 0 prints one line naming the option
  * and the value, every rank exits with status 2 within seconds, and nothing is created: no data
  * file, no --dat file, nothing in the working directory. Files that were there before (an
  * existing data file, a symlink) are neither modified, followed nor removed. */

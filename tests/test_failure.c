@@ -1,4 +1,4 @@
-/* Failures while running (DESIGN.md, "Errors"): the run exits with status 1, names rank,
+/* Failures while running (docs/design.md, "Errors"): the run exits with status 1, names rank,
  * pipeline, file and the cause on stderr, writes no result row, removes the data files it
  * created, and no rank hangs and no process is left behind.
  *

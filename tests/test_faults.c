@@ -1,4 +1,4 @@
-/* Hostile conditions, injected for real from outside the program (issue 6):
+/* Hostile conditions, injected for real from outside the program:
  *
  *  - stop signals in the timed phase: SIGTERM to every process (what Slurm does at a job's time
  *    limit), SIGINT or SIGUSR1 to one rank, SIGTERM to one fork child, Ctrl-C to mpirun (Open

@@ -1,4 +1,4 @@
-/* Integration tests of issue 5 ("see inside a run") under the real launcher:
+/* Integration tests of what a run shows of its inside, under the real launcher:
  *   - the stage times of every pipeline add up to its elapsed time (every method, every --sync),
  *     checked through the <stage bookkeeping gap> column, the largest |elapsed - sum of stages|
  *     of any pipeline of the run: at most STAGE_GAP_REL x elapsed;

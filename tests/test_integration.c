@@ -3,7 +3,7 @@
  * Every method at 1, 2 and 3 ranks (3 oversubscribes a 2-core machine), then one run each for
  * the options that change what a row says (--sync, --compute-sparsity 0, aliases, --label,
  * --seed, --dat appending, unit suffixes, --opt=value). Each row is checked against the
- * contract in DESIGN.md and against itself: the rounded columns must agree with the exact
+ * contract in docs/design.md and against itself: the rounded columns must agree with the exact
  * ones within the rounding of their printf format, not within a fudge factor. */
 #include "harness.h"
 

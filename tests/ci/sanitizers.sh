@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # shellcheck disable=SC2317  # functions called indirectly ("run_$p"), after finish() exits
-# Sanitizers and valgrind in CI (issue 6). Run from anywhere in a checkout, as root, after
+# Sanitizers and valgrind in CI. Run from anywhere in a checkout, as root, after
 # setup.sh (which installs the build dependencies):
 #
 #     tests/ci/sanitizers.sh [asan] [tsan] [valgrind]      (default: all three)
