@@ -1,8 +1,8 @@
 /* The axis of variation: how the N pipelines of one rank run (docs/design.md, "What it measures").
  *
  * One struct of function pointers per method, one file per method, one registry table
- * (methods.c) that --method looks names up in, in the spirit of fio's ioengine_ops and IOR's
- * aiori. Nothing outside methods.c and the method files asks "which method is this?": the
+ * (method.c) that --method looks names up in, in the spirit of fio's ioengine_ops and IOR's
+ * aiori. Nothing outside method.c and the method files asks "which method is this?": the
  * differences are expressed as capability flags. */
 #ifndef IPB_METHOD_H
 #define IPB_METHOD_H
