@@ -54,7 +54,7 @@ static const struct table rank_rows = {rank_fields, sizeof(rank_fields) / sizeof
 static const struct table pipe_rows = {pipe_fields, sizeof(pipe_fields) / sizeof(pipe_fields[0]),
                                        sizeof(struct ipb_pipeline_row)};
 
-/* Fixed-length strings (what the issue asks: h5dump, h5py and pandas read them with no vlen
+/* Fixed-length strings (h5dump, h5py and pandas read them with no variable-length
  * handling), NUL-terminated like the C struct. Marked ASCII, HDF5's default, because HDF5
  * converts between no two character sets: a C reader's plain H5T_C_S1 memory type then just
  * works. The bytes are stored as given (a --label typed in a UTF-8 locale stays UTF-8). */
