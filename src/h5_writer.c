@@ -1,20 +1,17 @@
 #include "h5_writer.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <hdf5.h>
-#include <libgen.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "config.h"
+#include "file_replace.h"
 #include "ipb_status.h"
 
 #define CREATOR         "io-pipeline-bench"
@@ -57,7 +54,7 @@ static const struct table rank_rows = {rank_fields, sizeof(rank_fields) / sizeof
 static const struct table pipe_rows = {pipe_fields, sizeof(pipe_fields) / sizeof(pipe_fields[0]),
                                        sizeof(struct ipb_pipeline_row)};
 
-/* Fixed-length strings (what the issue asks: h5dump, h5py and pandas read them with no vlen
+/* Fixed-length strings (h5dump, h5py and pandas read them with no variable-length
  * handling), NUL-terminated like the C struct. Marked ASCII, HDF5's default, because HDF5
  * converts between no two character sets: a C reader's plain H5T_C_S1 memory type then just
  * works. The bytes are stored as given (a --label typed in a UTF-8 locale stays UTF-8). */
@@ -381,212 +378,15 @@ out:
     return rc;
 }
 
-/* ---- paths, lock, copy ---------------------------------------------------------------------- */
+/* ---- the file, replaced (file_replace.h) ---------------------------------------------------- */
 
-struct where {
-    char path[IPB_PATH_MAX]; /* the results file, symlinks resolved */
-    char dir[IPB_PATH_MAX];
-    char base[IPB_PATH_MAX];
-};
-
-/* Resolve symlinks so that rename() replaces the file the user meant, not a link to it, and so
- * that two jobs naming one file differently take the same lock. */
-static int locate(const char *path, struct where *w, char *err, size_t errlen)
-{
-    char tmp[IPB_PATH_MAX];
-    if (realpath(path, w->path) == NULL) {
-        struct stat st;
-        if (errno != ENOENT || lstat(path, &st) == 0) {
-            snprintf(err, errlen, "--hdf5 '%s': %s", path,
-                     errno == ENOENT ? "dangling symbolic link" : strerror(errno));
-            return -1;
-        }
-        snprintf(tmp, sizeof(tmp), "%s", path);
-        char rdir[IPB_PATH_MAX];
-        if (realpath(dirname(tmp), rdir) == NULL) {
-            snprintf(tmp, sizeof(tmp), "%s", path);
-            snprintf(err, errlen, "--hdf5 '%s': directory '%s': %s", path, dirname(tmp),
-                     strerror(errno));
-            return -1;
-        }
-        snprintf(tmp, sizeof(tmp), "%s", path);
-        const char *b = basename(tmp);
-        if (strcmp(b, ".") == 0 || strcmp(b, "..") == 0 || strcmp(b, "/") == 0) {
-            snprintf(err, errlen, "--hdf5 '%s': not a file name", path);
-            return -1;
-        }
-        if (snprintf(w->path, sizeof(w->path), "%s/%s", strcmp(rdir, "/") ? rdir : "", b) >=
-            (int)sizeof(w->path)) {
-            snprintf(err, errlen, "--hdf5 '%s': path too long", path);
-            return -1;
-        }
-    }
-    snprintf(tmp, sizeof(tmp), "%s", w->path);
-    snprintf(w->dir, sizeof(w->dir), "%s", dirname(tmp));
-    snprintf(tmp, sizeof(tmp), "%s", w->path);
-    snprintf(w->base, sizeof(w->base), "%s", basename(tmp));
-    return 0;
-}
+static const struct ipb_replace_names hdf5_names = {
+    "--hdf5", "the file system does not support flock(), and concurrent appends would lose runs: "
+              "put the results file on one that does, e.g. a local file system or NFSv4"};
 
 int ipb_h5_lock_path(char *out, size_t outlen, const char *path)
 {
-    return snprintf(out, outlen, "%s.lock", path) < (int)outlen ? 0 : -1;
-}
-
-/* flock() that reports only real failures: 1 when locked, 0 when another job holds it and
- * wait is false, -1 on error (errno set). */
-static int lock_fd(int fd, bool wait)
-{
-    while (flock(fd, LOCK_EX | (wait ? 0 : LOCK_NB)) != 0) {
-        if (errno == EINTR)
-            continue;
-        return (!wait && errno == EWOULDBLOCK) ? 0 : -1;
-    }
-    return 1;
-}
-
-static void lock_failed(const char *path, const char *file, char *err, size_t errlen)
-{
-    snprintf(err, errlen,
-             "--hdf5 '%s': cannot lock '%s': %s (the file system does not support flock(), and "
-             "concurrent appends would lose runs: put the results file on one that does, e.g. a "
-             "local file system or NFSv4)",
-             path, file, strerror(errno));
-}
-
-/* Open "<path>.lock" and flock() it. The lock lives on a sidecar file, not on the results file,
- * because the results file is replaced by rename(): a lock on the old inode would not stop a
- * job that opens the new one. The lock file is never removed (removing it would let two jobs
- * lock two different inodes of the same name). */
-static int take_lock(const struct where *w, const char *path, char *err, size_t errlen)
-{
-    char lock[IPB_PATH_MAX + 8];
-    if (ipb_h5_lock_path(lock, sizeof(lock), w->path) != 0) {
-        snprintf(err, errlen, "--hdf5 '%s': path too long", path);
-        return -1;
-    }
-    /* O_RDWR: NFS emulates flock() with a POSIX write lock, which needs a writable fd. */
-    int fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0666);
-    if (fd < 0) {
-        snprintf(err, errlen, "--hdf5 '%s': lock file '%s': %s", path, lock, strerror(errno));
-        return -1;
-    }
-    if (lock_fd(fd, true) != 1) {
-        lock_failed(path, lock, err, errlen);
-        close(fd);
-        return -1;
-    }
-    return fd;
-}
-
-/* Preflight: can we create a file next to the results file, and do locks work there? Probes the
- * existing lock file, or else a temporary file that is removed again: bad input must leave
- * nothing behind, and this rank cannot know yet whether another rank will refuse the run. */
-static int probe_lock(const struct where *w, const char *path, char *err, size_t errlen)
-{
-    char file[2 * IPB_PATH_MAX];
-    bool temporary = false;
-    if (ipb_h5_lock_path(file, sizeof(file), w->path) != 0) {
-        snprintf(err, errlen, "--hdf5 '%s': path too long", path);
-        return -1;
-    }
-    int fd = open(file, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
-    if (fd < 0 && errno == ENOENT) {
-        snprintf(file, sizeof(file), "%s/.%s.tmp.XXXXXX", w->dir, w->base);
-        fd = mkostemp(file, O_CLOEXEC);
-        temporary = fd >= 0;
-        if (fd < 0) {
-            snprintf(err, errlen, "--hdf5 '%s': cannot create a file in '%s': %s", path, w->dir,
-                     strerror(errno));
-            return -1;
-        }
-    } else if (fd < 0) {
-        snprintf(err, errlen, "--hdf5 '%s': lock file '%s': %s", path, file, strerror(errno));
-        return -1;
-    }
-    int rc = lock_fd(fd, false) < 0 ? -1 : 0;
-    if (rc != 0)
-        lock_failed(path, file, err, errlen);
-    close(fd);
-    if (temporary)
-        unlink(file);
-    return rc;
-}
-
-static void release_lock(int fd)
-{
-    if (fd >= 0) {
-        flock(fd, LOCK_UN);
-        close(fd);
-    }
-}
-
-/* Remove temporary copies left by appenders that were killed (under the lock, and only old
- * ones: see IPB_H5_STALE_TMP_S). */
-static void remove_stale_temporaries(const struct where *w)
-{
-    char prefix[IPB_PATH_MAX + 16];
-    snprintf(prefix, sizeof(prefix), ".%s.tmp.", w->base);
-    size_t plen = strlen(prefix);
-    DIR *d = opendir(w->dir);
-    if (d == NULL)
-        return;
-    int dfd = dirfd(d);
-    time_t now = time(NULL);
-    for (struct dirent *e; (e = readdir(d)) != NULL;) {
-        struct stat st;
-        if (strncmp(e->d_name, prefix, plen) != 0 || strlen(e->d_name) != plen + 6)
-            continue;
-        if (fstatat(dfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode) &&
-            now - st.st_mtime > IPB_H5_STALE_TMP_S)
-            unlinkat(dfd, e->d_name, 0);
-    }
-    closedir(d);
-}
-
-static int copy_file(int in, int out)
-{
-    /* copy_file_range(): a reflink or a server-side copy where the file system offers one
-     * (XFS, btrfs, NFS 4.2), a kernel-side copy elsewhere; plain read/write where the kernel
-     * refuses it. */
-    bool plain = false;
-    for (;;) {
-        ssize_t n;
-        if (!plain) {
-            n = copy_file_range(in, NULL, out, NULL, (size_t)1 << 30, 0);
-            if (n < 0 && (errno == EXDEV || errno == ENOSYS || errno == EINVAL ||
-                          errno == EOPNOTSUPP || errno == EBADF)) {
-                plain = true;
-                continue;
-            }
-        } else {
-            static char buf[1 << 16];
-            n = read(in, buf, sizeof(buf));
-            for (ssize_t done = 0; n > 0 && done < n;) {
-                ssize_t m = write(out, buf + done, (size_t)(n - done));
-                if (m < 0 && errno != EINTR)
-                    return -1;
-                if (m > 0)
-                    done += m;
-            }
-        }
-        if (n == 0)
-            return 0;
-        if (n < 0 && errno != EINTR)
-            return -1;
-    }
-}
-
-static int fsync_dir(const char *dir)
-{
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    /* Some file systems cannot fsync a directory (EINVAL): then rename() is as durable as
-     * they make it. */
-    int rc = (fsync(fd) == 0 || errno == EINVAL) ? 0 : -1;
-    close(fd);
-    return rc;
+    return ipb_replace_lock_path(out, outlen, path);
 }
 
 /* Is there an HDF5 signature at offset 0 (where we, h5py and the library put it)? */
@@ -606,8 +406,8 @@ static bool has_hdf5_signature(const char *path)
 
 int ipb_h5_preflight(const char *path, char *err, size_t errlen)
 {
-    struct where w;
-    if (locate(path, &w, err, errlen) != 0)
+    struct ipb_replace_where w;
+    if (ipb_replace_locate(&hdf5_names, path, &w, err, errlen) != 0)
         return IPB_EBADINPUT;
 
     struct stat st;
@@ -671,7 +471,7 @@ int ipb_h5_preflight(const char *path, char *err, size_t errlen)
     }
 
     /* Locks must work here, or concurrent jobs would silently lose runs: find out now. */
-    return probe_lock(&w, path, err, errlen) == 0 ? IPB_OK : IPB_EBADINPUT;
+    return ipb_replace_probe(&hdf5_names, path, &w, err, errlen) == 0 ? IPB_OK : IPB_EBADINPUT;
 }
 
 /* ---- append --------------------------------------------------------------------------------- */
@@ -876,9 +676,8 @@ out:
 }
 
 /* Append the run to the HDF5 file at tmp (a private copy; create: it is empty). */
-static int write_run(const char *tmp, bool create, const char *path,
-                     const struct ipb_results *res, const struct ipb_run_context *ctx, char *err,
-                     size_t errlen)
+static int write_run(const char *tmp, bool create, const char *path, const struct ipb_results *res,
+                     const struct ipb_run_context *ctx, char *err, size_t errlen)
 {
     const struct ipb_record *rec = &res->record;
     char h5err[256];
@@ -947,92 +746,17 @@ out:
 int ipb_h5_append(const char *path, const struct ipb_results *res,
                   const struct ipb_run_context *ctx, char *err, size_t errlen)
 {
-    struct where w;
-    if (locate(path, &w, err, errlen) != 0)
+    /* Never in place (file_replace.h): the run goes into a private copy that replaces the file. */
+    struct ipb_replace r;
+    if (ipb_replace_begin(&r, &hdf5_names, path, err, errlen) != 0)
         return -1;
-    int lock = take_lock(&w, path, err, errlen);
-    if (lock < 0)
-        return -1;
-    remove_stale_temporaries(&w);
-
     struct h5_quiet q;
     h5_quiet_begin(&q);
-    int rc = -1, tmpfd = -1, src = -1;
-    char tmp[2 * IPB_PATH_MAX];
-    tmp[0] = '\0';
-    if (snprintf(tmp, sizeof(tmp), "%s/.%s.tmp.XXXXXX", w.dir, w.base) >= (int)sizeof(tmp)) {
-        snprintf(err, errlen, "--hdf5 '%s': path too long", path);
-        tmp[0] = '\0';
-        goto out;
-    }
-    tmpfd = mkostemp(tmp, O_CLOEXEC);
-    if (tmpfd < 0) {
-        snprintf(err, errlen, "--hdf5 '%s': temporary file in '%s': %s", path, w.dir,
-                 strerror(errno));
-        tmp[0] = '\0';
-        goto out;
-    }
-
-    struct stat st;
-    bool create = true;
-    if (stat(w.path, &st) == 0 && st.st_size > 0) {
-        create = false;
-        src = open(w.path, O_RDONLY | O_CLOEXEC);
-        if (src < 0 || copy_file(src, tmpfd) != 0) {
-            snprintf(err, errlen, "--hdf5 '%s': copying to '%s': %s", path, tmp, strerror(errno));
-            goto out;
-        }
-        /* The replacement keeps the original's permissions and, where we may, its group. */
-        if (fchmod(tmpfd, st.st_mode & 07777) != 0) {
-            snprintf(err, errlen, "--hdf5 '%s': chmod '%s': %s", path, tmp, strerror(errno));
-            goto out;
-        }
-        /* As root, the copy keeps the original's owner too (preflight refused anyone else
-         * appending to a file that is not theirs). */
-        uid_t owner = geteuid() == 0 ? st.st_uid : (uid_t)-1;
-        if (fchown(tmpfd, owner, st.st_gid) != 0 && owner != (uid_t)-1 &&
-            fchown(tmpfd, owner, (gid_t)-1) != 0) {
-            snprintf(err, errlen, "--hdf5 '%s': chown '%s' to uid %u: %s", path, tmp,
-                     (unsigned)owner, strerror(errno));
-            goto out;
-        }
-        /* (not our group: the file keeps our primary group) */
-    } else {
-        /* mkostemp() made it 0600; a new results file gets what open(0666) would give. Only
-         * rank 0's main thread runs here, so reading the umask by setting it is safe. */
-        mode_t mask = umask(0);
-        umask(mask);
-        if (fchmod(tmpfd, 0666 & ~mask) != 0) {
-            snprintf(err, errlen, "--hdf5 '%s': chmod '%s': %s", path, tmp, strerror(errno));
-            goto out;
-        }
-    }
-
-    if (write_run(tmp, create, path, res, ctx, err, errlen) != 0)
-        goto out;
-    if (fsync(tmpfd) != 0) {
-        snprintf(err, errlen, "--hdf5 '%s': fsync '%s': %s", path, tmp, strerror(errno));
-        goto out;
-    }
-    if (rename(tmp, w.path) != 0) {
-        snprintf(err, errlen, "--hdf5 '%s': rename '%s': %s", path, tmp, strerror(errno));
-        goto out;
-    }
-    tmp[0] = '\0'; /* it is the results file now */
-    if (fsync_dir(w.dir) != 0) {
-        snprintf(err, errlen, "--hdf5 '%s': fsync directory '%s': %s", path, w.dir,
-                 strerror(errno));
-        goto out;
-    }
-    rc = 0;
-out:
-    if (src >= 0)
-        close(src);
-    if (tmpfd >= 0)
-        close(tmpfd);
-    if (tmp[0] != '\0')
-        unlink(tmp);
+    int rc = write_run(r.tmp, !r.copied, path, res, ctx, err, errlen);
     h5_quiet_end(&q);
-    release_lock(lock);
-    return rc;
+    if (rc != 0) {
+        ipb_replace_abort(&r);
+        return -1;
+    }
+    return ipb_replace_commit(&r, err, errlen);
 }

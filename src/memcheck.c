@@ -7,6 +7,8 @@
 
 #include "agree.h"
 #include "ipb_status.h"
+#include "mountinfo.h"
+#include "paths.h"
 
 uint64_t ipb_mem_request(const struct ipb_options *o)
 {
@@ -39,33 +41,33 @@ static char *slurp(const char *path, char *buf, size_t len)
     return buf;
 }
 
+struct cgroup_find {
+    int v2;
+    char *out;
+    size_t len;
+};
+
+static int cgroup_entry(const struct ipb_mount_entry *e, void *arg)
+{
+    const struct cgroup_find *c = arg;
+    if (strcmp(e->root, "/") != 0)
+        return 0; /* a bind of a sub-tree: paths in /proc/self/cgroup would not resolve */
+    const char *o = e->super_options;
+    int match = c->v2 ? strcmp(e->fs_type, "cgroup2") == 0
+                      : strcmp(e->fs_type, "cgroup") == 0 &&
+                            (strstr(o, ",memory") || strncmp(o, "memory", 6) == 0);
+    if (!match)
+        return 0;
+    snprintf(c->out, c->len, "%s", e->mount_point);
+    return 1;
+}
+
 /* Where a cgroup hierarchy is mounted: the v2 one (fstype cgroup2), or the v1 one that has the
- * memory controller. From /proc/self/mountinfo: "... MOUNTPOINT ... - FSTYPE SOURCE OPTIONS". */
+ * memory controller (among its super options). */
 static int cgroup_mount(int v2, char *out, size_t len)
 {
-    FILE *f = fopen("/proc/self/mountinfo", "r");
-    if (f == NULL)
-        return -1;
-    char line[4096];
-    int found = -1;
-    while (found != 0 && fgets(line, sizeof line, f) != NULL) {
-        char root[1024], mnt[1024], fstype[64], opts[1024];
-        const char *dash = strstr(line, " - ");
-        if (dash == NULL || sscanf(line, "%*s %*s %*s %1023s %1023s", root, mnt) != 2 ||
-            sscanf(dash + 3, "%63s %*s %1023s", fstype, opts) != 2)
-            continue;
-        if (strcmp(root, "/") != 0)
-            continue; /* a bind of a sub-tree: paths in /proc/self/cgroup would not resolve */
-        int match = v2 ? strcmp(fstype, "cgroup2") == 0
-                       : strcmp(fstype, "cgroup") == 0 &&
-                             (strstr(opts, ",memory") || strncmp(opts, "memory", 6) == 0);
-        if (match) {
-            snprintf(out, len, "%s", mnt);
-            found = 0;
-        }
-    }
-    fclose(f);
-    return found;
+    struct cgroup_find c = {v2, out, len};
+    return ipb_mountinfo_each("/proc/self/mountinfo", cgroup_entry, &c) == 1 ? 0 : -1;
 }
 
 uint64_t ipb_mem_cgroup_limit(char *cgroup, size_t len)
@@ -111,13 +113,9 @@ uint64_t ipb_mem_cgroup_limit(char *cgroup, size_t len)
             if (end != val && v < limit)
                 limit = v;
         }
-        char *slash = strrchr(dir, '/');
-        if (slash == NULL || strcmp(dir, "/") == 0)
+        if (dir[0] != '/' || strcmp(dir, "/") == 0)
             break;
-        if (slash == dir)
-            snprintf(dir, sizeof dir, "/");
-        else
-            *slash = '\0';
+        ipb_path_dir(dir, dir, sizeof dir);
     }
     /* v1 reports "no limit" as a huge page-rounded number (9223372036854771712). */
     if (limit >= (UINT64_MAX >> 2))
@@ -164,11 +162,11 @@ static void host_comm(MPI_Comm *node)
     MPI_Allreduce(&have, &all_have, 1, MPI_INT, MPI_MIN, byhash);
     int colour = me; /* without memory for the names: each rank alone, never over-counted */
     if (all_have) {
-        MPI_Allgather(name, MPI_MAX_PROCESSOR_NAME, MPI_CHAR, all, MPI_MAX_PROCESSOR_NAME,
-                      MPI_CHAR, byhash);
+        MPI_Allgather(name, MPI_MAX_PROCESSOR_NAME, MPI_CHAR, all, MPI_MAX_PROCESSOR_NAME, MPI_CHAR,
+                      byhash);
         for (int i = 0; i < n; i++)
-            if (strncmp(all + (size_t)i * MPI_MAX_PROCESSOR_NAME, name,
-                        MPI_MAX_PROCESSOR_NAME) == 0) {
+            if (strncmp(all + (size_t)i * MPI_MAX_PROCESSOR_NAME, name, MPI_MAX_PROCESSOR_NAME) ==
+                0) {
                 colour = i;
                 break;
             }
@@ -198,8 +196,8 @@ int ipb_mem_check(const struct ipb_options *o, char *err, size_t errlen)
     char text[8192], host[MPI_MAX_PROCESSOR_NAME] = "";
     int hostlen = 0;
     MPI_Get_processor_name(host, &hostlen);
-    const uint64_t avail = slurp("/proc/meminfo", text, sizeof text) ? ipb_mem_parse_meminfo(text)
-                                                                     : 0;
+    const uint64_t avail =
+        slurp("/proc/meminfo", text, sizeof text) ? ipb_mem_parse_meminfo(text) : 0;
     int status = IPB_OK;
     char msg[IPB_ERRMSG_LEN] = "", a[32], b[32];
     /* The node's lowest rank speaks for the node, so a message names each case once. */
@@ -210,8 +208,8 @@ int ipb_mem_check(const struct ipb_options *o, char *err, size_t errlen)
                  "not enough memory on %s: %d rank%s x --concurrency %u x --buffer-size %" PRIu64
                  " bytes = %s of buffers, but the node has %s available (MemAvailable): use a "
                  "smaller --buffer-size or --concurrency, or fewer ranks per node",
-                 host, node_ranks, node_ranks == 1 ? "" : "s", o->concurrency, o->buffer_bytes,
-                 a, b);
+                 host, node_ranks, node_ranks == 1 ? "" : "s", o->concurrency, o->buffer_bytes, a,
+                 b);
         status = IPB_EBADINPUT;
     } else if (limit != UINT64_MAX && group_sum > (double)limit) {
         gib(a, sizeof a, group_sum);
@@ -221,8 +219,8 @@ int ipb_mem_check(const struct ipb_options *o, char *err, size_t errlen)
                  " bytes = %s of buffers, but the cgroup %s is limited to %s (Slurm's "
                  "--mem/ConstrainRAMSpace or a container limit): use a smaller --buffer-size or "
                  "--concurrency, or ask for more memory",
-                 host, group_ranks, group_ranks == 1 ? "" : "s", o->concurrency, o->buffer_bytes,
-                 a, cgroup, b);
+                 host, group_ranks, group_ranks == 1 ? "" : "s", o->concurrency, o->buffer_bytes, a,
+                 cgroup, b);
         status = IPB_EBADINPUT;
     }
     MPI_Comm_free(&group);

@@ -1,30 +1,21 @@
 #include "preflight.h"
 
 #include <errno.h>
-#include <libgen.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "ipb_status.h"
+#include "paths.h"
 #include "pipeline.h"
-
-/* The directory part of path ("." when there is none). */
-static void dir_of(const char *path, char *dir, size_t dirlen)
-{
-    char tmp[IPB_PATH_MAX];
-    snprintf(tmp, sizeof(tmp), "%s", path);
-    snprintf(dir, dirlen, "%s", dirname(tmp));
-}
 
 static int check_dir(const char *option, const char *value, const char *dir, char *err,
                      size_t errlen)
 {
     struct stat st;
     if (stat(dir, &st) != 0) {
-        snprintf(err, errlen, "%s '%s': directory '%s': %s", option, value, dir,
-                 strerror(errno));
+        snprintf(err, errlen, "%s '%s': directory '%s': %s", option, value, dir, strerror(errno));
         return IPB_EBADINPUT;
     }
     if (!S_ISDIR(st.st_mode)) {
@@ -34,8 +25,8 @@ static int check_dir(const char *option, const char *value, const char *dir, cha
     /* access() judges with the real uid and sees read-only mounts (EROFS); as root it
      * ignores mode bits, as the kernel will when we create the file. */
     if (access(dir, W_OK | X_OK) != 0) {
-        snprintf(err, errlen, "%s '%s': directory '%s' is not writable: %s", option, value,
-                 dir, strerror(errno));
+        snprintf(err, errlen, "%s '%s': directory '%s' is not writable: %s", option, value, dir,
+                 strerror(errno));
         return IPB_EBADINPUT;
     }
     return IPB_OK;
@@ -44,7 +35,7 @@ static int check_dir(const char *option, const char *value, const char *dir, cha
 int ipb_preflight_data(const struct ipb_options *o, unsigned rank, char *err, size_t errlen)
 {
     char dir[IPB_PATH_MAX];
-    dir_of(o->output_base, dir, sizeof(dir));
+    ipb_path_dir(o->output_base, dir, sizeof(dir));
     int rc = check_dir("--output-file", o->output_base, dir, err, errlen);
     if (rc != IPB_OK)
         return rc;
@@ -52,8 +43,7 @@ int ipb_preflight_data(const struct ipb_options *o, unsigned rank, char *err, si
         char path[IPB_PATH_MAX + 32];
         struct stat st;
         if (ipb_data_path(path, sizeof(path), o->output_base, rank, i) != 0) {
-            snprintf(err, errlen, "--output-file '%s': data file names too long",
-                     o->output_base);
+            snprintf(err, errlen, "--output-file '%s': data file names too long", o->output_base);
             return IPB_EBADINPUT;
         }
         /* lstat: a dangling symlink counts as "exists"; we never create through one. */
@@ -65,8 +55,8 @@ int ipb_preflight_data(const struct ipb_options *o, unsigned rank, char *err, si
             return IPB_EBADINPUT;
         }
         if (errno != ENOENT) {
-            snprintf(err, errlen, "--output-file '%s': data file '%s': %s", o->output_base,
-                     path, strerror(errno));
+            snprintf(err, errlen, "--output-file '%s': data file '%s': %s", o->output_base, path,
+                     strerror(errno));
             return IPB_EBADINPUT;
         }
     }
@@ -102,6 +92,6 @@ int ipb_preflight_results_file(const char *option, const char *path, char *err, 
         return IPB_EBADINPUT;
     }
     char dir[IPB_PATH_MAX];
-    dir_of(path, dir, sizeof(dir));
+    ipb_path_dir(path, dir, sizeof(dir));
     return check_dir(option, path, dir, err, errlen);
 }

@@ -25,6 +25,11 @@ void ipb_prng_seed(struct ipb_prng *g, uint64_t seed, uint64_t rank, uint64_t pi
         g->s[0] = 1;
 }
 
+double ipb_prng_uniform(struct ipb_prng *g)
+{
+    return (double)(ipb_prng_next(g) >> 11) * 0x1.0p-53;
+}
+
 void ipb_prng_fill(struct ipb_prng *g, void *buf, size_t len)
 {
     unsigned char *p = buf;

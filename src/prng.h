@@ -34,6 +34,10 @@ static inline uint64_t ipb_prng_next(struct ipb_prng *g)
     return result;
 }
 
+/* A uniform double in [0, 1): the top 53 bits of one draw, so every value is a multiple of
+ * 2^-53 and 1.0 itself is never returned (the receive-delay models take log(1 - u)). */
+double ipb_prng_uniform(struct ipb_prng *g);
+
 /* Fill all len bytes (set-up: makes the data incompressible before the clock starts). */
 void ipb_prng_fill(struct ipb_prng *g, void *buf, size_t len);
 

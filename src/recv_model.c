@@ -20,11 +20,6 @@ int ipb_recv_model_find(const char *name, enum ipb_recv_model *out)
     return -1;
 }
 
-double ipb_prng_uniform(struct ipb_prng *g)
-{
-    return (double)(ipb_prng_next(g) >> 11) * 0x1.0p-53;
-}
-
 void ipb_recv_seed(struct ipb_prng *g, uint64_t seed, uint64_t rank, uint64_t pipeline)
 {
     /* The compute stream is seeded from (seed, rank, pipeline); flipping the top bit of the seed

@@ -1,4 +1,4 @@
-/* Receive-delay models: how long the recv stage of each iteration waits (DESIGN.md, "What it
+/* Receive-delay models: how long the recv stage of each iteration waits (docs/design.md, "What it
  * measures"). Real data does not arrive like clockwork, and a constant delay lets pipelines fall
  * into lock-step with the storage; the other models give the same mean with a spread.
  *
@@ -27,9 +27,6 @@ enum ipb_recv_model {
 const char *ipb_recv_model_name(enum ipb_recv_model m);
 /* 0 and the model for a name, -1 if there is none. */
 int ipb_recv_model_find(const char *name, enum ipb_recv_model *out);
-
-/* A uniform double in [0, 1) with 53 random bits. */
-double ipb_prng_uniform(struct ipb_prng *g);
 
 /* The generator of a pipeline's waits: a stream distinct from the compute stage's
  * ipb_prng_seed(seed, rank, pipeline). */

@@ -420,6 +420,27 @@ static void test_fill_does_not_repeat(void **state)
     free(w);
 }
 
+static void test_uniform_is_top_53_bits(void **state)
+{
+    (void)state;
+    /* The receive-delay models take log(1 - u): u must never reach 1, and each value must be
+     * the draw's top 53 bits exactly (a double holds no more, so none is rounded up to 1). */
+    struct ipb_prng g, copy;
+    ipb_prng_seed(&g, 11, 2, 5);
+    copy = g;
+    double sum = 0;
+    const int n = 100000;
+    for (int i = 0; i < n; i++) {
+        double u = ipb_prng_uniform(&g);
+        uint64_t top = ipb_prng_next(&copy) >> 11;
+        assert_true(u >= 0.0 && u < 1.0);
+        assert_true(u == (double)top * 0x1.0p-53);
+        sum += u;
+    }
+    /* mean 1/2, standard error 0.289 / sqrt(n) = 0.0009: +-0.005 is over 5 sigma */
+    assert_true(sum / n > 0.495 && sum / n < 0.505);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -437,6 +458,7 @@ int main(void)
         cmocka_unit_test(test_fill_bytes_uniform),
         cmocka_unit_test(test_fill_sparse_bytes_uniform),
         cmocka_unit_test(test_fill_does_not_repeat),
+        cmocka_unit_test(test_uniform_is_top_53_bits),
     };
     return cmocka_run_group_tests_name("prng", tests, NULL, NULL);
 }
