@@ -12,8 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dat_format.h"
+#include "import.h"
 #include "ipb_status.h"
-#include "record.h"
 
 /* The unsigned fields, by name, from the one list of result fields. */
 #define U64_NAME_U64(name) #name,

@@ -16,6 +16,7 @@
 #include "histogram.h"
 #include "options.h"
 #include "prng.h"
+#include "result_fields.h"
 
 #define IPB_CACHE_LINE 64
 
@@ -40,10 +41,10 @@ struct ipb_pipeline_stats {
     uint64_t bytes;      /* bytes written by completed iterations */
     uint64_t iterations; /* completed iterations (buffers written) */
     double elapsed_s;    /* t0 -> end of the last completed iteration (incl. --sync end fsync) */
-    double recv_s;       /* summed seconds in each stage */
-    double compute_s;
-    double write_s;
-    double fsync_s;
+    /* Summed seconds in each stage: recv_s, compute_s, write_s, fsync_s (result_fields.h). */
+#define IPB_STATS_STAGE(X, stage, text, meaning) double stage##_s;
+    IPB_STAGES(IPB_STATS_STAGE, )
+#undef IPB_STATS_STAGE
     int created;    /* 1 once this run created the data file (O_EXCL succeeded) */
     int failed;     /* 1 if the pipeline stopped on an error */
     int error_errno;
@@ -54,7 +55,7 @@ struct ipb_pipeline_stats {
 } __attribute__((aligned(IPB_CACHE_LINE)));
 
 /* One completed iteration of len bytes that ended at t_end (seconds since t0): the counters
- * every method updates the same way (the deadline rule of DESIGN.md lives here, once). */
+ * every method updates the same way (the deadline rule of docs/design.md lives here, once). */
 static inline void ipb_stats_iteration_done(struct ipb_pipeline_stats *st, uint64_t len,
                                             double t_end_since_t0, double duration_s)
 {
