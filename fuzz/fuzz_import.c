@@ -1,4 +1,4 @@
-/* Fuzz target: the --import record parser (ipb_record_import in src/record.c).
+/* Fuzz target: the --import record parser (ipb_record_import in src/import.c).
  *
  * Input: the record file's text. The program refuses a file with a NUL byte before parsing
  * (bench.c reads it as a C string), so the parser sees the text up to the first NUL, as here.
