@@ -62,8 +62,7 @@
 #define IPB_LAT_KINDS_ORIGINAL(K, X)                                                               \
     K(X, WRITE, write, "write", "one buffer's write (all of its pwrite calls)")                    \
     K(X, FSYNC, fsync, "fsync", "one fsync (--sync every: per buffer; --sync end: the final one)") \
-    K(X, ITERATION, iteration, "iteration",                                                        \
-      "one whole iteration: recv + compute + write (+ fsync)")
+    K(X, ITERATION, iteration, "iteration", "one whole iteration: recv + compute + write (+ fsync)")
 
 /* New latency kinds: one line each (see "HOW TO ADD A LATENCY KIND" above). */
 #define IPB_LAT_KINDS_ADDED(K, X)
@@ -74,7 +73,7 @@
 
 #define IPB_STAGES_ORIGINAL(S, X)                                                                  \
     S(X, recv, "recv", "waiting for the next buffer (the receive delay, recv_model.h)")            \
-    S(X, compute, "compute", "rewriting every K-th byte of the buffer (--compute-sparsity)")        \
+    S(X, compute, "compute", "rewriting every K-th byte of the buffer (--compute-sparsity)")       \
     S(X, write, "write", "writing the buffer to the pipeline's file")                              \
     S(X, fsync, "fsync", "fsync of the pipeline's file (--sync)")
 
