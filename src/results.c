@@ -372,13 +372,12 @@ int ipb_results_collect(struct ipb_results *res, MPI_Comm comm,
         res->own_ranks = calloc((size_t)nranks, sizeof(*res->own_ranks));
         res->own_lat = calloc(IPB_LAT_NKINDS, sizeof(*res->own_lat));
     }
-    int local = sum_mine != NULL && (!with_pipelines || pipes_mine != NULL) &&
-                        (rank != 0 || (sum_all && res->own_ranks && res->own_lat))
-                    ? IPB_OK
-                    : IPB_ERUN;
+    bool have = sum_mine != NULL && (!with_pipelines || pipes_mine != NULL);
+    if (rank == 0)
+        have = have && sum_all != NULL && res->own_ranks != NULL && res->own_lat != NULL;
     char why[128];
     snprintf(why, sizeof(why), "rank %d: out of memory collecting the results", rank);
-    int rc = ipb_agree(comm, local, why, err, errlen);
+    int rc = ipb_agree(comm, have ? IPB_OK : IPB_ERUN, why, err, errlen);
     if (rc != IPB_OK)
         goto out;
 
