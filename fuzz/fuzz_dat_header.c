@@ -10,9 +10,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "dat_format.h"
 #include "dat_writer.h"
 #include "ipb_status.h"
-#include "record.h"
 
 int ipb_fuzz_dat_header(const uint8_t *data, size_t size, char *msg, size_t msglen)
 {

@@ -1,4 +1,4 @@
-/* Fuzz target: the --import record parser (ipb_record_import in src/record.c).
+/* Fuzz target: the --import record parser (ipb_record_import in src/import.c).
  *
  * Input: the record file's text. The program refuses a file with a NUL byte before parsing
  * (bench.c reads it as a C string), so the parser sees the text up to the first NUL, as here.
@@ -12,8 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dat_format.h"
+#include "import.h"
 #include "ipb_status.h"
-#include "record.h"
 
 /* The unsigned fields, by name, from the one list of result fields. */
 #define U64_NAME_U64(name) #name,

@@ -15,15 +15,16 @@
 #include "dat_writer.h"
 #include "h5_check.h"
 #include "h5_writer.h"
+#include "import.h"
 #include "interrupt.h"
 #include "janitor.h"
 #include "launch_check.h"
 #include "memcheck.h"
 #include "preflight.h"
 #include "progress.h"
-#include "record.h"
 #include "results.h"
 #include "run_context.h"
+#include "stats.h"
 
 #define PROG "io-pipeline-bench"
 
@@ -132,8 +133,8 @@ int ipb_bench_check(struct ipb_bench *b, int mpi_thread_level)
     /* Only rank 0 ever opens the results file (h5bench's 512 ranks opening one file is what
      * not to do); checked now so a bad path costs nothing, not a whole run. */
     if (local == IPB_OK && b->rank == 0 && b->opts.hdf5_path[0])
-        local = ipb_h5_preflight_isolated(b->argc > 0 ? b->argv[0] : NULL, b->opts.hdf5_path,
-                                          err, sizeof(err));
+        local = ipb_h5_preflight_isolated(b->argc > 0 ? b->argv[0] : NULL, b->opts.hdf5_path, err,
+                                          sizeof(err));
     if (local == IPB_OK && (b->opts.method->flags & IPB_METHOD_THREADED) &&
         mpi_thread_level < MPI_THREAD_FUNNELED) {
         snprintf(err, sizeof(err),
@@ -174,7 +175,7 @@ int ipb_bench_check(struct ipb_bench *b, int mpi_thread_level)
     return rc;
 }
 
-/* The start gate (DESIGN.md timing rule 2): agree that every rank set up, then MPI_Barrier.
+/* The start gate (docs/design.md timing rule 2): agree that every rank set up, then MPI_Barrier.
  * Runs on the thread that called MPI_Init (MPI_THREAD_FUNNELED). */
 static int bench_gate(struct ipb_run *run, int local_status, const char *msg)
 {
@@ -189,9 +190,10 @@ static int bench_gate(struct ipb_run *run, int local_status, const char *msg)
     if (local_status == IPB_OK && sig != 0) {
         /* Stopped before the timed phase (during set-up, or between repetitions): nothing of
          * this run was measured, so there is nothing to record. */
-        snprintf(why, sizeof(why), "rank %d: interrupted by %s before the timed phase of %s: "
-                 "nothing measured, no row written", b->rank, ipb_interrupt_name(sig),
-                 b->warming ? "the warmup" : "this run");
+        snprintf(why, sizeof(why),
+                 "rank %d: interrupted by %s before the timed phase of %s: "
+                 "nothing measured, no row written",
+                 b->rank, ipb_interrupt_name(sig), b->warming ? "the warmup" : "this run");
         local_status = IPB_EINTERRUPTED;
         msg = why;
     }
@@ -302,34 +304,6 @@ static void make_run_id(char *out, size_t outlen, const char *timestamp)
     snprintf(out, outlen, "%s-%08x", compact, rnd);
 }
 
-/* The run's latency histograms: every pipeline's buckets summed on this rank, then over all
- * ranks with one MPI_Reduce(MPI_SUM) to rank 0 (min and max travel exactly in the rank rows).
- * Static: 3 x 9 KiB each, used by the main thread only, and no allocation to fail between
- * collectives. */
-static uint64_t hist_mine[IPB_LAT_NKINDS * IPB_HIST_NBUCKETS];
-static uint64_t hist_all[IPB_LAT_NKINDS * IPB_HIST_NBUCKETS];
-static struct ipb_hist run_lat[IPB_LAT_NKINDS];
-
-static void reduce_histograms(const struct ipb_bench *b)
-{
-    memset(hist_mine, 0, sizeof(hist_mine));
-    for (unsigned i = 0; i < b->run.npipelines; i++)
-        for (unsigned k = 0; k < IPB_LAT_NKINDS; k++) {
-            const uint64_t *src = b->run.stats[i].lat[k].bucket;
-            uint64_t *dst = &hist_mine[k * IPB_HIST_NBUCKETS];
-            for (unsigned j = 0; j < IPB_HIST_NBUCKETS; j++)
-                dst[j] += src[j];
-        }
-    MPI_Reduce(hist_mine, hist_all, IPB_LAT_NKINDS * IPB_HIST_NBUCKETS, MPI_UINT64_T, MPI_SUM, 0,
-               MPI_COMM_WORLD);
-    if (b->rank == 0)
-        for (unsigned k = 0; k < IPB_LAT_NKINDS; k++) {
-            memset(&run_lat[k], 0, sizeof(run_lat[k]));
-            memcpy(run_lat[k].bucket, &hist_all[k * IPB_HIST_NBUCKETS],
-                   sizeof(run_lat[k].bucket));
-        }
-}
-
 /* Rank 0: print the row (stdout) and append it to --dat and --hdf5. */
 static int emit_row(struct ipb_bench *b, const struct ipb_results *res,
                     const struct ipb_run_context *ctx, char *err, size_t errlen)
@@ -344,80 +318,59 @@ static int emit_row(struct ipb_bench *b, const struct ipb_results *res,
     fflush(stdout);
     if (b->opts.dat_path[0] && ipb_dat_append(b->opts.dat_path, header, row, err, errlen) != 0)
         return IPB_ERUN;
-    if (b->opts.hdf5_path[0] &&
-        ipb_h5_append(b->opts.hdf5_path, res, ctx, err, errlen) != 0)
+    if (b->opts.hdf5_path[0] && ipb_h5_append(b->opts.hdf5_path, res, ctx, err, errlen) != 0)
         return IPB_ERUN;
     return IPB_OK;
 }
 
 int ipb_bench_report(struct ipb_bench *b)
 {
-    struct ipb_rank_row mine, *rows = NULL;
     char host[MPI_MAX_PROCESSOR_NAME] = "";
     int hostlen = 0;
     MPI_Get_processor_name(host, &hostlen);
-    ipb_rank_row_fill(&mine, (unsigned)b->rank, host, b->run.stats, b->run.npipelines);
-    mine.stop_signal = (uint64_t)b->stop_signal;
-
-    int local = IPB_OK;
-    char err[IPB_ERRMSG_LEN] = "";
+    /* The run's identity, made on rank 0 (the only rank that reads it). */
+    char run_id[40] = "";
     if (b->rank == 0) {
-        rows = calloc((size_t)b->nranks, sizeof(*rows));
-        if (rows == NULL) {
-            local = IPB_ERUN;
-            snprintf(err, sizeof(err), "rank 0: out of memory gathering %d rows", b->nranks);
-        }
-    }
-    /* Every rank's row is the same fixed-size struct from the same binary: bytes are fine. */
-    MPI_Gather(&mine, (int)sizeof(mine), MPI_BYTE, rows, rows ? (int)sizeof(mine) : 0,
-               MPI_BYTE, 0, MPI_COMM_WORLD);
-    reduce_histograms(b);
-
-    /* HDF5: the context and every pipeline's row, gathered to rank 0 (collective: every rank
-     * takes part, whatever rank 0's state). */
-    struct ipb_run_context ctx;
-    memset(&ctx, 0, sizeof(ctx));
-    struct ipb_pipeline_row *pipes = NULL;
-    size_t npipes = 0;
-    if (b->opts.hdf5_path[0]) {
-        char cerr[IPB_ERRMSG_LEN] = "";
-        int cl = ipb_run_context_collect(&ctx, &b->opts, b->argc, b->argv, b->mpi_thread_level)
-                     ? IPB_ERUN
-                     : IPB_OK;
-        cl = ipb_agree(MPI_COMM_WORLD, cl, "out of memory collecting the run context", cerr,
-                       sizeof(cerr));
-        if (cl == IPB_OK)
-            cl = ipb_run_context_gather(&ctx, MPI_COMM_WORLD, cerr, sizeof(cerr));
-        if (cl == IPB_OK)
-            cl = ipb_pipeline_rows_gather(MPI_COMM_WORLD, b->run.stats, b->run.npipelines, &pipes,
-                                          &npipes, cerr, sizeof(cerr));
-        if (cl != IPB_OK && local == IPB_OK) {
-            local = cl;
-            snprintf(err, sizeof(err), "%s", cerr);
-        }
-    }
-
-    if (b->rank == 0 && local == IPB_OK) {
-        char run_id[40];
         make_run_id(run_id, sizeof(run_id), b->timestamp);
         if (b->repetition == 0)
             snprintf(b->series_id, sizeof(b->series_id), "%s", run_id);
-        struct ipb_run_meta meta = {
-            .version = PACKAGE_VERSION,
-            .run_id = run_id,
-            .timestamp = b->timestamp,
-            .aio_engine = b->run.aio_engine_used,
-            .series_id = b->series_id,
-            .repetition = b->repetition,
-        };
-        struct ipb_results res = {.ranks = rows,
-                                  .nranks = (unsigned)b->nranks,
-                                  .pipelines = pipes,
-                                  .npipelines = npipes,
-                                  .lat = run_lat};
-        struct ipb_record *rec = &res.record;
-        ipb_record_fill(rec, &b->opts, &meta, rows, (unsigned)b->nranks);
-        ipb_record_set_latency(rec, rows, (unsigned)b->nranks, run_lat);
+    }
+    const struct ipb_run_meta meta = {
+        .version = PACKAGE_VERSION,
+        .run_id = run_id,
+        .timestamp = b->timestamp,
+        .aio_engine = b->run.aio_engine_used,
+        .series_id = b->series_id,
+        .repetition = b->repetition,
+    };
+    /* Pipeline rows are for the HDF5 file only: one row per pipeline of the whole job. */
+    const bool to_h5 = b->opts.hdf5_path[0] != '\0';
+    struct ipb_results res;
+    int local =
+        ipb_results_collect(&res, MPI_COMM_WORLD, b->run.stats, b->run.npipelines, host,
+                            b->stop_signal, to_h5, &b->opts, &meta, b->errmsg, sizeof(b->errmsg));
+    if (local != IPB_OK) {
+        say(b, b->errmsg); /* already agreed: every rank returns it */
+        return local;
+    }
+
+    /* HDF5: the context too (collective: every rank takes part, whatever rank 0's state). */
+    struct ipb_run_context ctx;
+    memset(&ctx, 0, sizeof(ctx));
+    char err[IPB_ERRMSG_LEN] = "";
+    if (to_h5) {
+        int cl = ipb_run_context_collect(&ctx, &b->opts, b->argc, b->argv, b->mpi_thread_level)
+                     ? IPB_ERUN
+                     : IPB_OK;
+        cl = ipb_agree(MPI_COMM_WORLD, cl, "out of memory collecting the run context", err,
+                       sizeof(err));
+        if (cl == IPB_OK)
+            cl = ipb_run_context_gather(&ctx, MPI_COMM_WORLD, err, sizeof(err));
+        local = cl;
+    }
+
+    if (b->rank == 0 && local == IPB_OK) {
+        const struct ipb_record *rec = &res.record;
         local = emit_row(b, &res, &ctx, err, sizeof(err));
         if (local == IPB_OK) {
             char line[1024];
@@ -432,8 +385,7 @@ int ipb_bench_report(struct ipb_bench *b)
         }
     }
     ipb_run_context_free(&ctx);
-    free(pipes);
-    free(rows);
+    ipb_results_free(&res);
     int rc = ipb_agree(MPI_COMM_WORLD, local, err, b->errmsg, sizeof(b->errmsg));
     if (rc != IPB_OK)
         say(b, b->errmsg);
@@ -495,7 +447,9 @@ static char *read_text_file(const char *path, size_t max, char *err, size_t errl
     fclose(f);
     if (bad) {
         snprintf(err, errlen, "--import '%s': %s", path,
-                 buf == NULL ? strerror(ENOMEM) : n > max ? "too large" : "read error");
+                 buf == NULL ? strerror(ENOMEM)
+                 : n > max   ? "too large"
+                             : "read error");
         free(buf);
         return NULL;
     }

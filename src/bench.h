@@ -1,4 +1,4 @@
-/* One benchmark run on one rank, from parsed options to the reported row (DESIGN.md,
+/* One benchmark run on one rank, from parsed options to the reported row (docs/design.md,
  * "Timing"). main() calls these in order; each returns IPB_OK to go on, or the exit status
  * that every rank has agreed on. */
 #ifndef IPB_BENCH_H
@@ -62,7 +62,8 @@ int ipb_bench_check(struct ipb_bench *b, int mpi_thread_level);
  * agrees on the outcome. */
 int ipb_bench_run(struct ipb_bench *b);
 
-/* Gather per-rank rows to rank 0, which prints the .dat header and row and appends to --dat. */
+/* Collect the run's results on rank 0 (results.h), which prints the .dat header and row and
+ * appends them to --dat and --hdf5. */
 int ipb_bench_report(struct ipb_bench *b);
 
 /* The whole series: the untimed --warmup run (if any), then --repetitions timed runs, each

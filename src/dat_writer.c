@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "ipb_status.h"
-#include "record.h"
+#include "dat_format.h"
 
 static int write_all(int fd, const char *buf, size_t len)
 {

@@ -5,17 +5,10 @@
 
 const char *ipb_lat_kind_name(enum ipb_lat_kind k)
 {
-    switch (k) {
-    case IPB_LAT_WRITE:
-        return "write";
-    case IPB_LAT_FSYNC:
-        return "fsync";
-    case IPB_LAT_ITERATION:
-        return "iteration";
-    case IPB_LAT_NKINDS:
-        break;
-    }
-    return "?";
+#define IPB_LAT_NAME(X, ID, kind, text, meaning) text,
+    static const char *const names[] = {IPB_LAT_KINDS(IPB_LAT_NAME, )};
+#undef IPB_LAT_NAME
+    return (unsigned)k < sizeof(names) / sizeof(names[0]) ? names[k] : "?";
 }
 
 void ipb_hist_init(struct ipb_hist *h)

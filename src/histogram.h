@@ -22,6 +22,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "result_fields.h"
+
 #define IPB_HIST_SUB_BITS 5  /* 2^5 = 32 linear sub-buckets per power of two */
 #define IPB_HIST_MAX_BITS 40 /* values >= 2^40 ns (1099.5 s) share the last bucket */
 #define IPB_HIST_SUB      (1u << IPB_HIST_SUB_BITS)
@@ -39,15 +41,15 @@ struct ipb_hist {
     uint64_t bucket[IPB_HIST_NBUCKETS];
 };
 
-/* The latency histograms of one pipeline (and, merged, of a rank or a run). */
-enum ipb_lat_kind {
-    IPB_LAT_WRITE = 0, /* one buffer's write (all of its pwrite calls) */
-    IPB_LAT_FSYNC,     /* one fsync (--sync every: per buffer; --sync end: the final one) */
-    IPB_LAT_ITERATION, /* one whole iteration: recv + compute + write (+ fsync) */
-    IPB_LAT_NKINDS,
-};
+/* The latency histograms of one pipeline (and, merged, of a rank or a run), one per kind of
+ * IPB_LAT_KINDS (result_fields.h, where each kind's meaning is; the list also generates the
+ * kind's result columns). */
+#define IPB_LAT_ENUM(X, ID, kind, text, meaning) IPB_LAT_##ID,
+enum ipb_lat_kind { IPB_LAT_KINDS(IPB_LAT_ENUM, ) IPB_LAT_NKINDS };
+#undef IPB_LAT_ENUM
 
-const char *ipb_lat_kind_name(enum ipb_lat_kind k); /* "write", "fsync", "iteration" */
+/* The kind's text in result_fields.h ("write", "fsync", "iteration"); "?" out of range. */
+const char *ipb_lat_kind_name(enum ipb_lat_kind k);
 
 void ipb_hist_init(struct ipb_hist *h);
 

@@ -16,6 +16,7 @@
 #include "histogram.h"
 #include "options.h"
 #include "prng.h"
+#include "result_fields.h"
 
 #define IPB_CACHE_LINE 64
 
@@ -40,16 +41,16 @@ struct ipb_pipeline_stats {
     uint64_t bytes;      /* bytes written by completed iterations */
     uint64_t iterations; /* completed iterations (buffers written) */
     double elapsed_s;    /* t0 -> end of the last completed iteration (incl. --sync end fsync) */
-    double recv_s;       /* summed seconds in each stage */
-    double compute_s;
-    double write_s;
-    double fsync_s;
-    int created;    /* 1 once this run created the data file (O_EXCL succeeded) */
-    int failed;     /* 1 if the pipeline stopped on an error */
+    /* Summed seconds in each stage: recv_s, compute_s, write_s, fsync_s (result_fields.h). */
+#define IPB_STATS_STAGE(X, stage, text, meaning) double stage##_s;
+    IPB_STAGES(IPB_STATS_STAGE, )
+#undef IPB_STATS_STAGE
+    int created; /* 1 once this run created the data file (O_EXCL succeeded) */
+    int failed;  /* 1 if the pipeline stopped on an error */
     int error_errno;
-    int error_stage; /* enum ipb_stage */
-    uint64_t deadline_bytes; /* bytes of iterations completed by t0 + duration */
-    uint64_t fsyncs;         /* fsyncs completed in the timed phase */
+    int error_stage;                     /* enum ipb_stage */
+    uint64_t deadline_bytes;             /* bytes of iterations completed by t0 + duration */
+    uint64_t fsyncs;                     /* fsyncs completed in the timed phase */
     struct ipb_hist lat[IPB_LAT_NKINDS]; /* write, fsync and iteration latencies */
 } __attribute__((aligned(IPB_CACHE_LINE)));
 
@@ -81,7 +82,7 @@ struct ipb_pipeline {
     unsigned index;
     int fd;
     unsigned char *buf;
-    uint64_t offset; /* next write offset == bytes in the file */
+    uint64_t offset;           /* next write offset == bytes in the file */
     struct ipb_prng prng;      /* the compute stage's stream */
     struct ipb_prng recv_prng; /* the receive delays' stream (recv_model.h) */
     char path[IPB_PATH_MAX + 32];
@@ -106,8 +107,8 @@ int ipb_pipeline_open(struct ipb_pipeline *p);
 /* The next receive delay of this pipeline, drawn from --recv-model (recv_model.h). */
 double ipb_pipeline_next_delay(struct ipb_pipeline *p);
 
-/* The stages, blocking. recv sleeps the next receive delay (cannot fail); compute rewrites every K-th
- * byte (cannot fail); write writes the whole buffer at the current offset (short writes and
+/* The stages, blocking. recv sleeps the next receive delay (cannot fail); compute rewrites every
+ * K-th byte (cannot fail); write writes the whole buffer at the current offset (short writes and
  * EINTR/EAGAIN retried); fsync. write and fsync return 0, or -1 with the error recorded. */
 void ipb_pipeline_recv(struct ipb_pipeline *p);
 void ipb_pipeline_compute(struct ipb_pipeline *p);

@@ -1,16 +1,91 @@
-/* The one list of result fields (DESIGN.md, ".dat record" and "HDF5 results file").
+/* The one list of result fields (docs/design.md, ".dat record" and "HDF5 results file").
  *
- * Each X(type, strlen, name, dat_header, dat_format, doc) entry is one .dat column, in order,
- * one member of struct ipb_record, and (issue 3) one member of the HDF5 compound type. The
- * first 11 entries are the Python original's columns in its order and meaning; new entries only
- * ever go at the end. type is STR (fixed char[strlen]), U64 or F64; strlen is ignored for the
- * numeric types. Names are snake_case with their unit (_s, _bytes, _mib_s, _kib, _mib). */
+ * Everything a run reports is generated from the X-macro lists below, so the structs
+ * (record.h), the .dat columns (dat_format.c), the HDF5 compound types (h5_writer.c), the
+ * --import parser (import.c) and the fill code (results.c) cannot drift apart.
+ *
+ *   IPB_RESULT_FIELDS     the record: one .dat column each, in order, one member of struct
+ *                         ipb_record and of the HDF5 /runs compound type
+ *   IPB_RANK_FIELDS       one row per rank (struct ipb_rank_row, the HDF5 `ranks` dataset)
+ *   IPB_PIPELINE_FIELDS   one row per pipeline (struct ipb_pipeline_row, `pipelines`)
+ *   IPB_LAT_KINDS         the latency histograms every pipeline keeps (enum ipb_lat_kind)
+ *   IPB_STAGES            the stage counters every pipeline sums (struct ipb_pipeline_stats)
+ *
+ * Each X(type, strlen, name, dat_header, dat_format, doc) field entry is one column. type is STR
+ * (fixed char[strlen]), U64 or F64; strlen is ignored for the numeric types. Names are
+ * snake_case with their unit (_s, _bytes, _mib_s, _kib, _mib).
+ *
+ * Order is layout. The .dat files and HDF5 files of earlier releases are read by column
+ * position and compound member order (tests/data/release-0.1.0 holds files written by 0.1.0,
+ * and tests/test_results.c compares against them), so existing fields never move and new record
+ * fields only ever go at the end of the record (readers of old .dat files find the old columns
+ * where they were).
+ *
+ * HOW TO ADD A LATENCY KIND (a histogram of one more kind of operation, e.g. "open"):
+ *   1. one line at the end of IPB_LAT_KINDS_ADDED:
+ *          K(X, OPEN, open, "open", "one open() of the data file")
+ *      (enum id, member prefix, text used in headers and docs, its meaning);
+ *   2. record it where it happens: ipb_hist_record(&stats->lat[IPB_LAT_OPEN], seconds)
+ *      (pipeline.c for the blocking methods, method_aio.c for aio).
+ *   That generates the enum value and its name (histogram.h), the record's five columns
+ *   open_p50_s .. open_max_s at the end of the record (.dat and /runs), the rank rows'
+ *   open_min_s/open_max_s after the other kinds', the pipeline rows' open_p50_s/open_p99_s/
+ *   open_max_s at their end, the histogram count array in the HDF5 file, and all of their fill
+ *   code. Bump IPB_H5_LAYOUT_VERSION (h5_writer.h): the compound types change.
+ *
+ * HOW TO ADD A STAGE COUNTER (seconds summed over a pipeline's iterations, e.g. "checksum"):
+ *   1. one line at the end of IPB_STAGES_ADDED:
+ *          S(X, checksum, "checksum", "computing the buffer's checksum")
+ *      (member prefix, text used in headers and docs, its meaning);
+ *   2. time it where it happens: stats->checksum_s += t_end - t_start (pipeline.c and
+ *      method_aio.c).
+ *   That generates the member checksum_s of struct ipb_pipeline_stats, the rank and pipeline
+ *   rows' summed checksum_s after the other stages, the record's checksum_s at the end of the
+ *   record, its part in the stage bookkeeping gap, and all of their fill code. Bump
+ *   IPB_H5_LAYOUT_VERSION.
+ *
+ * The kinds and stages of release 0.1.0 are in the _ORIGINAL lists: their record columns sit in
+ * the middle of the record (before the columns added after them), so the record places them by
+ * hand; the rank and pipeline rows take every kind and stage in list order. Never add to the
+ * _ORIGINAL lists.
+ *
+ * The lists of kinds and stages take two arguments: K (or S), the macro applied to each entry,
+ * and X, passed through to it as its first argument (a field macro, or a variable name for fill
+ * code); a plain X-macro cannot expand one list inside another list's expansion. */
 #ifndef IPB_RESULT_FIELDS_H
 #define IPB_RESULT_FIELDS_H
 
+/* ---- latency kinds: K(X, ID, prefix, text, meaning) ---------------------------------------- */
+
+#define IPB_LAT_KINDS(K, X) IPB_LAT_KINDS_ORIGINAL(K, X) IPB_LAT_KINDS_ADDED(K, X)
+
+#define IPB_LAT_KINDS_ORIGINAL(K, X)                                                               \
+    K(X, WRITE, write, "write", "one buffer's write (all of its pwrite calls)")                    \
+    K(X, FSYNC, fsync, "fsync", "one fsync (--sync every: per buffer; --sync end: the final one)") \
+    K(X, ITERATION, iteration, "iteration", "one whole iteration: recv + compute + write (+ fsync)")
+
+/* New latency kinds: one line each (see "HOW TO ADD A LATENCY KIND" above). */
+#define IPB_LAT_KINDS_ADDED(K, X)
+
+/* ---- stage counters: S(X, prefix, text, meaning) ------------------------------------------- */
+
+#define IPB_STAGES(S, X) IPB_STAGES_ORIGINAL(S, X) IPB_STAGES_ADDED(S, X)
+
+#define IPB_STAGES_ORIGINAL(S, X)                                                                  \
+    S(X, recv, "recv", "waiting for the next buffer (the receive delay, recv_model.h)")            \
+    S(X, compute, "compute", "rewriting every K-th byte of the buffer (--compute-sparsity)")       \
+    S(X, write, "write", "writing the buffer to the pipeline's file")                              \
+    S(X, fsync, "fsync", "fsync of the pipeline's file (--sync)")
+
+/* New stage counters: one line each (see "HOW TO ADD A STAGE COUNTER" above). */
+#define IPB_STAGES_ADDED(S, X)
+
+/* ---- the record ---------------------------------------------------------------------------- */
+
+/* The first 11 entries are the Python original's columns in its order and meaning. */
 #define IPB_RESULT_FIELDS(X)                                                                       \
     X(STR, 16, version, "version", "%s", "io-pipeline-bench version")                              \
-    X(U64, 0, ranks, "ranks", "%" PRIu64, "MPI ranks (the original's column 1 held the GIL flag)")  \
+    X(U64, 0, ranks, "ranks", "%" PRIu64, "MPI ranks (the original's column 1 held the GIL flag)") \
     X(STR, 16, method, "method", "%s", "intra-rank concurrency method")                            \
     X(U64, 0, concurrency, "concurrency", "%" PRIu64, "pipelines per rank")                        \
     X(F64, 0, duration_s, "duration", "%.15g", "requested duration (s)")                           \
@@ -35,21 +110,25 @@
     X(U64, 0, xferred_bytes, "bytes", "%" PRIu64, "data written by all pipelines (bytes, exact)")  \
     X(U64, 0, buffers, "buffers", "%" PRIu64, "buffers written (completed iterations)")            \
     X(F64, 0, elapsed_precise_s, "elapsed (s)", "%.9f", "run elapsed at full precision")           \
-    X(F64, 0, compute_s, "compute seconds", "%.6f", "summed compute seconds of all pipelines")      \
+    /* The compute stage had a column before the other stages did: it stays here. */               \
+    IPB_RECORD_STAGE_COLUMN(X, compute, "compute")                                                 \
     X(U64, 0, seed, "seed", "%" PRIu64, "PRNG seed")                                               \
     X(STR, 40, run_id, "run id", "%s", "unique id of this run")                                    \
     X(STR, 40, timestamp, "timestamp", "%s", "start of the run, ISO-8601 UTC")                     \
-    X(STR, 256, label, "label", "%s", "--label text, or -")                                    \
-    IPB_RESULT_FIELDS_INSIGHT(X)
+    X(STR, 256, label, "label", "%s", "--label text, or -")                                        \
+    IPB_RESULT_FIELDS_INSIGHT(X)                                                                   \
+    IPB_LAT_KINDS_ADDED(IPB_RECORD_LAT_FIELDS, X)                                                  \
+    IPB_STAGES_ADDED(IPB_RECORD_STAGE_FIELD, X)
 
-/* Issue 5, "see inside a run": appended after column 25 (label), in this order. Latency
- * percentiles come from log-linear histograms (histogram.h): relative error < 1/64; nan when the
- * histogram is empty (no fsync with --sync none). Stddevs across ranks and pipelines are
- * population stddevs (the whole set, not a sample). */
+/* "See inside a run": appended after column 25 (label), in this order. Latency percentiles come
+ * from log-linear histograms (histogram.h): relative error < 1/64; nan when the histogram is
+ * empty (no fsync with --sync none). Stddevs across ranks and pipelines are population stddevs
+ * (the whole set, not a sample). The stages other than compute and the original latency kinds
+ * are placed here by hand: their columns are followed by others that came with them. */
 #define IPB_RESULT_FIELDS_INSIGHT(X)                                                               \
-    X(F64, 0, recv_s, "recv seconds", "%.6f", "summed recv seconds of all pipelines")              \
-    X(F64, 0, write_s, "write seconds", "%.6f", "summed write seconds of all pipelines")           \
-    X(F64, 0, fsync_s, "fsync seconds", "%.6f", "summed fsync seconds of all pipelines")           \
+    IPB_RECORD_STAGE_COLUMN(X, recv, "recv")                                                       \
+    IPB_RECORD_STAGE_COLUMN(X, write, "write")                                                     \
+    IPB_RECORD_STAGE_COLUMN(X, fsync, "fsync")                                                     \
     X(F64, 0, stage_gap_max_s, "stage bookkeeping gap (s)", "%.3g",                                \
       "largest |elapsed - (recv + compute + write + fsync)| of any pipeline")                      \
     X(U64, 0, deadline_bytes, "bytes by deadline", "%" PRIu64,                                     \
@@ -57,9 +136,7 @@
     X(F64, 0, deadline_throughput_mib_s, "deadline throughput (MiB/s)", "%.3f",                    \
       "bytes by deadline / duration (column 10 is the drain throughput)")                          \
     X(U64, 0, fsyncs, "fsyncs", "%" PRIu64, "fsyncs completed in the timed phase")                 \
-    IPB_LATENCY_FIELDS(X, write, "write")                                                          \
-    IPB_LATENCY_FIELDS(X, fsync, "fsync")                                                          \
-    IPB_LATENCY_FIELDS(X, iteration, "iteration")                                                  \
+    IPB_LAT_KINDS_ORIGINAL(IPB_RECORD_LAT_FIELDS, X)                                               \
     X(F64, 0, rank_throughput_mean_mib_s, "mean rank throughput (MiB/s)", "%.3f",                  \
       "mean of per-rank bytes / rank elapsed")                                                     \
     X(F64, 0, rank_throughput_stddev_mib_s, "stddev rank throughput (MiB/s)", "%.3f",              \
@@ -78,27 +155,36 @@
       "rank of the slowest pipeline")                                                              \
     X(U64, 0, slowest_pipeline, "slowest pipeline", "%" PRIu64,                                    \
       "index of the slowest pipeline in its rank")                                                 \
-    X(STR, 40, series_id, "series id", "%s", "run id of the first repetition: ties the series")   \
+    X(STR, 40, series_id, "series id", "%s", "run id of the first repetition: ties the series")    \
     X(U64, 0, repetition, "repetition", "%" PRIu64, "0-based index in the series")                 \
     X(U64, 0, repetitions, "repetitions", "%" PRIu64, "--repetitions")                             \
     X(F64, 0, warmup_s, "warmup (s)", "%.15g", "--warmup: untimed run before the series")          \
     X(STR, 16, recv_model, "recv model", "%s", "--recv-model")                                     \
     X(F64, 0, recv_stddev_s, "recv stddev (s)", "%.15g",                                           \
       "--recv-stddev of the normal model (nan for the other models)")                              \
-    X(F64, 0, progress_s, "progress interval (s)", "%.15g", "--progress (0: off)")              \
-    X(STR, 8, recv_phase, "recv phase", "%s", "--recv-phase: random or aligned")                \
+    X(F64, 0, progress_s, "progress interval (s)", "%.15g", "--progress (0: off)")                 \
+    X(STR, 8, recv_phase, "recv phase", "%s", "--recv-phase: random or aligned")                   \
     X(STR, 16, interrupted, "interrupted", "%s",                                                   \
       "no, or the stop signal that cut the run short (SIGTERM, SIGINT, SIGUSR1)")
 
-/* Five columns per latency histogram: p50, p90, p99, p99.9 and the exact maximum, seconds. */
-#define IPB_LATENCY_FIELDS(X, kind, text)                                                          \
+/* A stage's record column: its seconds summed over every pipeline of every rank. */
+#define IPB_RECORD_STAGE_COLUMN(X, stage, text)                                                    \
+    X(F64, 0, stage##_s, text " seconds", "%.6f", "summed " text " seconds of all pipelines")
+#define IPB_RECORD_STAGE_FIELD(X, stage, text, meaning) IPB_RECORD_STAGE_COLUMN(X, stage, text)
+
+/* A latency kind's five record columns: p50, p90, p99, p99.9 and the exact maximum, seconds,
+ * from the run's merged histogram. */
+#define IPB_RECORD_LAT_FIELDS(X, ID, kind, text, meaning)                                          \
     X(F64, 0, kind##_p50_s, text " p50 (s)", "%.9f", text " latency, 50th percentile")             \
     X(F64, 0, kind##_p90_s, text " p90 (s)", "%.9f", text " latency, 90th percentile")             \
     X(F64, 0, kind##_p99_s, text " p99 (s)", "%.9f", text " latency, 99th percentile")             \
     X(F64, 0, kind##_p999_s, text " p99.9 (s)", "%.9f", text " latency, 99.9th percentile")        \
     X(F64, 0, kind##_max_s, text " max (s)", "%.9f", text " latency, maximum (exact)")
 
-/* Per-rank rows: gathered to rank 0 to build the record (and the HDF5 `ranks` dataset). */
+/* ---- rank rows ----------------------------------------------------------------------------- */
+
+/* Gathered to rank 0 to build the record (and the HDF5 `ranks` dataset). Latency min and max
+ * travel here exactly: the histograms' reduction sums bucket counts only. */
 #define IPB_RANK_FIELDS(X)                                                                         \
     X(U64, 0, rank, "rank", "%" PRIu64, "MPI rank in MPI_COMM_WORLD")                              \
     X(STR, 64, host, "host", "%s", "host name (MPI_Get_processor_name)")                           \
@@ -106,10 +192,7 @@
     X(U64, 0, bytes, "bytes", "%" PRIu64, "bytes written by this rank")                            \
     X(U64, 0, buffers, "buffers", "%" PRIu64, "completed iterations of this rank")                 \
     X(F64, 0, elapsed_s, "elapsed (s)", "%.6f", "slowest pipeline of this rank")                   \
-    X(F64, 0, recv_s, "recv (s)", "%.6f", "summed recv seconds")                                   \
-    X(F64, 0, compute_s, "compute (s)", "%.6f", "summed compute seconds")                          \
-    X(F64, 0, write_s, "write (s)", "%.6f", "summed write seconds")                                \
-    X(F64, 0, fsync_s, "fsync (s)", "%.6f", "summed fsync seconds")                                \
+    IPB_STAGES(IPB_RANK_STAGE_FIELD, X)                                                            \
     X(U64, 0, deadline_bytes, "bytes by deadline", "%" PRIu64, "bytes completed by t0 + duration") \
     X(U64, 0, fsyncs, "fsyncs", "%" PRIu64, "fsyncs completed in the timed phase")                 \
     X(F64, 0, stage_gap_max_s, "stage gap (s)", "%.3g",                                            \
@@ -120,36 +203,37 @@
     X(F64, 0, pipe_tp_m2, "pipeline M2", "%.6g",                                                   \
       "sum of squared deviations of pipeline throughput from the mean (Welford)")                  \
     X(U64, 0, slowest_pipeline, "slowest pipeline", "%" PRIu64, "index of the slowest pipeline")   \
-    X(F64, 0, write_min_s, "write min (s)", "%.9f", "shortest write (exact)")                      \
-    X(F64, 0, write_max_s, "write max (s)", "%.9f", "longest write (exact)")                       \
-    X(F64, 0, fsync_min_s, "fsync min (s)", "%.9f", "shortest fsync (exact)")                      \
-    X(F64, 0, fsync_max_s, "fsync max (s)", "%.9f", "longest fsync (exact)")                       \
-    X(F64, 0, iteration_min_s, "iteration min (s)", "%.9f", "shortest iteration (exact)")          \
-    X(F64, 0, iteration_max_s, "iteration max (s)", "%.9f", "longest iteration (exact)")          \
+    IPB_LAT_KINDS(IPB_RANK_LAT_FIELDS, X)                                                          \
     X(U64, 0, stop_signal, "stop signal", "%" PRIu64, "stop signal this rank caught (0: none)")
 
-/* Per-pipeline rows: gathered to rank 0 for the HDF5 `pipelines` dataset. */
+#define IPB_RANK_STAGE_FIELD(X, stage, text, meaning)                                              \
+    X(F64, 0, stage##_s, text " (s)", "%.6f", "summed " text " seconds")
+
+#define IPB_RANK_LAT_FIELDS(X, ID, kind, text, meaning)                                            \
+    X(F64, 0, kind##_min_s, text " min (s)", "%.9f", "shortest " text " (exact)")                  \
+    X(F64, 0, kind##_max_s, text " max (s)", "%.9f", "longest " text " (exact)")
+
+/* ---- pipeline rows ------------------------------------------------------------------------- */
+
+/* Gathered to rank 0 for the HDF5 `pipelines` dataset. */
 #define IPB_PIPELINE_FIELDS(X)                                                                     \
     X(U64, 0, rank, "rank", "%" PRIu64, "MPI rank in MPI_COMM_WORLD")                              \
     X(U64, 0, pipeline, "pipeline", "%" PRIu64, "pipeline index within the rank")                  \
     X(U64, 0, bytes, "bytes", "%" PRIu64, "bytes written by completed iterations")                 \
     X(U64, 0, iterations, "iterations", "%" PRIu64, "completed iterations (buffers written)")      \
     X(F64, 0, elapsed_s, "elapsed (s)", "%.6f", "t0 to the end of the last completed iteration")   \
-    X(F64, 0, recv_s, "recv (s)", "%.6f", "seconds in the recv stage")                             \
-    X(F64, 0, compute_s, "compute (s)", "%.6f", "seconds in the compute stage")                    \
-    X(F64, 0, write_s, "write (s)", "%.6f", "seconds in the write stage")                          \
-    X(F64, 0, fsync_s, "fsync (s)", "%.6f", "seconds in the fsync stage")                          \
+    IPB_STAGES(IPB_PIPELINE_STAGE_FIELD, X)                                                        \
     X(U64, 0, deadline_bytes, "bytes by deadline", "%" PRIu64, "bytes completed by t0 + duration") \
     X(U64, 0, fsyncs, "fsyncs", "%" PRIu64, "fsyncs completed")                                    \
     X(F64, 0, throughput_mib_s, "throughput (MiB/s)", "%.3f", "bytes / elapsed")                   \
-    X(F64, 0, write_p50_s, "write p50 (s)", "%.9f", "median write latency")                        \
-    X(F64, 0, write_p99_s, "write p99 (s)", "%.9f", "99th percentile write latency")               \
-    X(F64, 0, write_max_s, "write max (s)", "%.9f", "longest write")                               \
-    X(F64, 0, fsync_p50_s, "fsync p50 (s)", "%.9f", "median fsync latency")                        \
-    X(F64, 0, fsync_p99_s, "fsync p99 (s)", "%.9f", "99th percentile fsync latency")               \
-    X(F64, 0, fsync_max_s, "fsync max (s)", "%.9f", "longest fsync")                               \
-    X(F64, 0, iteration_p50_s, "iteration p50 (s)", "%.9f", "median iteration")                    \
-    X(F64, 0, iteration_p99_s, "iteration p99 (s)", "%.9f", "99th percentile iteration")           \
-    X(F64, 0, iteration_max_s, "iteration max (s)", "%.9f", "longest iteration")
+    IPB_LAT_KINDS(IPB_PIPELINE_LAT_FIELDS, X)
+
+#define IPB_PIPELINE_STAGE_FIELD(X, stage, text, meaning)                                          \
+    X(F64, 0, stage##_s, text " (s)", "%.6f", "seconds in the " text " stage")
+
+#define IPB_PIPELINE_LAT_FIELDS(X, ID, kind, text, meaning)                                        \
+    X(F64, 0, kind##_p50_s, text " p50 (s)", "%.9f", "median " text " latency")                    \
+    X(F64, 0, kind##_p99_s, text " p99 (s)", "%.9f", "99th percentile " text " latency")           \
+    X(F64, 0, kind##_max_s, text " max (s)", "%.9f", "longest " text)
 
 #endif

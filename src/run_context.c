@@ -13,6 +13,7 @@
 #include <sys/sysmacros.h>
 #include <sys/utsname.h>
 
+#include "gather.h"
 #include "ipb_status.h"
 
 extern char **environ;
@@ -327,131 +328,6 @@ int ipb_run_context_collect(struct ipb_run_context *c, const struct ipb_options 
     return 0;
 }
 
-void ipb_pipeline_rows_fill(struct ipb_pipeline_row *rows, unsigned rank,
-                            const struct ipb_pipeline_stats *stats, unsigned npipelines)
-{
-    for (unsigned i = 0; i < npipelines; i++) {
-        const struct ipb_pipeline_stats *s = &stats[i];
-        rows[i] = (struct ipb_pipeline_row){
-            .rank = rank,
-            .pipeline = i,
-            .bytes = s->bytes,
-            .iterations = s->iterations,
-            .elapsed_s = s->elapsed_s,
-            .recv_s = s->recv_s,
-            .compute_s = s->compute_s,
-            .write_s = s->write_s,
-            .fsync_s = s->fsync_s,
-            .deadline_bytes = s->deadline_bytes,
-            .fsyncs = s->fsyncs,
-            .throughput_mib_s = ipb_pipeline_throughput(s),
-        };
-        struct ipb_pipeline_row *r = &rows[i];
-        const struct ipb_hist *w = &s->lat[IPB_LAT_WRITE], *f = &s->lat[IPB_LAT_FSYNC],
-                              *it = &s->lat[IPB_LAT_ITERATION];
-        r->write_p50_s = ipb_hist_percentile_ns(w, 50.0) * 1e-9;
-        r->write_p99_s = ipb_hist_percentile_ns(w, 99.0) * 1e-9;
-        r->write_max_s = ipb_hist_percentile_ns(w, 100.0) * 1e-9;
-        r->fsync_p50_s = ipb_hist_percentile_ns(f, 50.0) * 1e-9;
-        r->fsync_p99_s = ipb_hist_percentile_ns(f, 99.0) * 1e-9;
-        r->fsync_max_s = ipb_hist_percentile_ns(f, 100.0) * 1e-9;
-        r->iteration_p50_s = ipb_hist_percentile_ns(it, 50.0) * 1e-9;
-        r->iteration_p99_s = ipb_hist_percentile_ns(it, 99.0) * 1e-9;
-        r->iteration_max_s = ipb_hist_percentile_ns(it, 100.0) * 1e-9;
-    }
-}
-
-/* Gather nbytes from every rank to root, concatenated in rank order. On root, *out gets the
- * buffer (malloc'd) and counts/displs (malloc'd, nranks each, in bytes). Collective; every rank
- * returns the same verdict (root broadcasts whether it could allocate). */
-static int gather_bytes(MPI_Comm comm, const void *mine, int nbytes, void **out, int **counts_out,
-                        int **displs_out)
-{
-    int rank = 0, nranks = 0;
-    MPI_Comm_rank(comm, &rank);
-    MPI_Comm_size(comm, &nranks);
-    int *counts = NULL, *displs = NULL;
-    char *buf = NULL;
-    int ok = 1;
-    if (rank == 0) {
-        counts = calloc((size_t)nranks, sizeof(int));
-        displs = calloc((size_t)nranks, sizeof(int));
-        ok = counts != NULL && displs != NULL;
-    }
-    MPI_Bcast(&ok, 1, MPI_INT, 0, comm);
-    if (!ok)
-        goto fail;
-    MPI_Gather(&nbytes, 1, MPI_INT, counts, 1, MPI_INT, 0, comm);
-    if (rank == 0) {
-        /* int displacements: fine up to 2 GiB of rows (2^31 / 72 bytes = 29 million
-         * pipelines); beyond that the sum is refused rather than wrapped. */
-        long long total = 0;
-        for (int i = 0; i < nranks; i++) {
-            displs[i] = (int)total;
-            total += counts[i];
-        }
-        ok = total < (1LL << 31) && (buf = malloc(total > 0 ? (size_t)total : 1)) != NULL;
-    }
-    MPI_Bcast(&ok, 1, MPI_INT, 0, comm);
-    if (!ok)
-        goto fail;
-    MPI_Gatherv(mine, nbytes, MPI_BYTE, buf, counts, displs, MPI_BYTE, 0, comm);
-    if (rank == 0) {
-        *out = buf;
-        *counts_out = counts;
-        *displs_out = displs;
-    }
-    return 0;
-fail:
-    free(counts);
-    free(displs);
-    free(buf);
-    return -1;
-}
-
-int ipb_pipeline_rows_gather(MPI_Comm comm, const struct ipb_pipeline_stats *stats,
-                             unsigned npipelines, struct ipb_pipeline_row **out, size_t *nout,
-                             char *err, size_t errlen)
-{
-    int rank = 0, nranks = 0;
-    MPI_Comm_rank(comm, &rank);
-    MPI_Comm_size(comm, &nranks);
-    *out = NULL;
-    *nout = 0;
-
-    /* Pipeline rows: every struct is the same fixed layout from the same binary, so bytes are
-     * fine (as for the rank rows in bench.c). */
-    struct ipb_pipeline_row *mine = calloc(npipelines ? npipelines : 1, sizeof(*mine));
-    int have_mine = mine != NULL;
-    if (have_mine)
-        ipb_pipeline_rows_fill(mine, (unsigned)rank, stats, npipelines);
-    int nbytes = have_mine ? (int)(npipelines * sizeof(*mine)) : 0;
-    void *rows = NULL;
-    int *counts = NULL, *displs = NULL;
-    int rc = gather_bytes(comm, mine, nbytes, &rows, &counts, &displs);
-    free(mine);
-    int all_mine = 0;
-    MPI_Allreduce(&have_mine, &all_mine, 1, MPI_INT, MPI_MIN, comm);
-    if (rc != 0 || !all_mine) {
-        if (rank == 0)
-            snprintf(err, errlen, "rank 0: out of memory gathering the pipeline rows");
-        free(rows);
-        free(counts);
-        free(displs);
-        return IPB_ERUN;
-    }
-    if (rank == 0) {
-        long long total = 0;
-        for (int i = 0; i < nranks; i++)
-            total += counts[i];
-        *out = rows;
-        *nout = (size_t)total / sizeof(struct ipb_pipeline_row);
-        free(counts);
-        free(displs);
-    }
-    return IPB_OK;
-}
-
 int ipb_run_context_gather(struct ipb_run_context *c, MPI_Comm comm, char *err, size_t errlen)
 {
     int rank = 0, nranks = 0;
@@ -463,7 +339,7 @@ int ipb_run_context_gather(struct ipb_run_context *c, MPI_Comm comm, char *err, 
     /* CPU lists: strings of any length, NUL included. */
     const char *cpus = c->cpus ? c->cpus : "";
     char *text = NULL;
-    rc = gather_bytes(comm, cpus, (int)strlen(cpus) + 1, (void **)&text, &counts, &displs);
+    rc = ipb_gather_bytes(comm, cpus, (int)strlen(cpus) + 1, (void **)&text, &counts, &displs);
     if (rc != 0) {
         if (rank == 0)
             snprintf(err, errlen, "rank 0: out of memory gathering the affinity masks");

@@ -1,11 +1,11 @@
-/* What the HDF5 results file records about a run besides its result row (DESIGN.md, "The HDF5
+/* What the HDF5 results file records about a run besides its results (docs/design.md, "The HDF5
  * results file"): the context (command line, libraries, kernel, file system, affinity, OpenMP,
- * batch job) and one row per pipeline of every rank.
+ * batch job). What the run measured is the results module's (results.h).
  *
  * Collection is in two steps so that the HDF5 writer needs no MPI and can be driven by a test
  * program without mpirun: ipb_run_context_collect() is local (no collective; MPI_Get_version
  * and MPI_Get_library_version may be called before MPI_Init), ipb_run_context_gather() is the
- * collective that brings every rank's affinity mask and pipeline rows to rank 0. */
+ * collective that brings every rank's affinity mask to rank 0. */
 #ifndef IPB_RUN_CONTEXT_H
 #define IPB_RUN_CONTEXT_H
 
@@ -14,8 +14,6 @@
 #include <stdint.h>
 
 #include "options.h"
-#include "pipeline.h"
-#include "record.h"
 
 #define IPB_CTX_STR 1024
 
@@ -51,21 +49,11 @@ struct ipb_run_context {
 int ipb_run_context_collect(struct ipb_run_context *c, const struct ipb_options *o, int argc,
                             char *const argv[], int mpi_thread_level);
 
-/* This rank's pipeline rows (rank, index, counters from the stats). */
-void ipb_pipeline_rows_fill(struct ipb_pipeline_row *rows, unsigned rank,
-                            const struct ipb_pipeline_stats *stats, unsigned npipelines);
-
 /* Collective over comm: gather every rank's CPU list to rank 0. Every rank takes the same path
  * even when rank 0 cannot allocate (it says so with a broadcast before the variable-size
  * gathers), so no rank is left in a collective. Returns IPB_OK, or IPB_ERUN with a message in
  * err (on rank 0 only; the caller agrees). */
 int ipb_run_context_gather(struct ipb_run_context *c, MPI_Comm comm, char *err, size_t errlen);
-
-/* Collective over comm: every rank's pipeline rows to rank 0 (*out malloc'd, *nout rows, by
- * rank then pipeline; NULL and 0 elsewhere). Same agreement as ipb_run_context_gather. */
-int ipb_pipeline_rows_gather(MPI_Comm comm, const struct ipb_pipeline_stats *stats,
-                             unsigned npipelines, struct ipb_pipeline_row **out, size_t *nout,
-                             char *err, size_t errlen);
 
 void ipb_run_context_free(struct ipb_run_context *c);
 

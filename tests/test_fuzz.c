@@ -25,10 +25,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "dat_format.h"
 #include "dat_writer.h"
 #include "fuzz.h"
 #include "ipb_status.h"
-#include "record.h"
 
 static const char *current = "(no input)"; /* the input being replayed, for failure messages */
 

@@ -1,4 +1,5 @@
-/* Unit tests for src/options.c: the command line (DESIGN.md, "Command line" and "Errors"). */
+/* Unit tests for src/options.c: the command line (docs/design.md, "Command line" and
+ * "Errors"). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -129,7 +130,8 @@ static void check_defaults(const struct ipb_options *o)
     assert_false(o->version);
 }
 
-/* ---- --recv-phase ------------------------------------------------------------------------------ */
+/* ---- --recv-phase ------------------------------------------------------------------------------
+ */
 
 static void test_recv_phase(void **state)
 {
@@ -893,6 +895,46 @@ static void test_method_flags(void **state)
     assert_ptr_equal(ipb_method_default(), &ipb_method_sequential);
 }
 
+/* --recv-model, --recv-stddev, --repetitions, --warmup and --progress: parsed, and refused with
+ * the option and value named. */
+static void test_series_recv_model_progress_options(void **state)
+{
+    (void)state;
+    struct ipb_options o;
+    char err[512];
+    char *ok[] = {"p", "--recv-model", "normal", "--recv-stddev", "0.01", "--repetitions",
+                  "3", "--warmup",     "1.5",    "--progress",    "0.5"};
+    ipb_options_defaults(&o);
+    assert_int_equal(ipb_options_parse(11, ok, &o, err, sizeof err), IPB_OK);
+    assert_int_equal(o.recv_model, IPB_RECV_NORMAL);
+    assert_dbl_eq(ipb_options_recv_stddev(&o), 0.01);
+    assert_int_equal(o.repetitions, 3);
+    assert_dbl_eq(o.warmup_s, 1.5);
+    assert_dbl_eq(o.progress_s, 0.5);
+    ipb_options_defaults(&o);
+    assert_int_equal(o.repetitions, 1);
+    assert_dbl_eq(ipb_options_recv_stddev(&o), 0.1 / 4);
+
+    struct {
+        char *opt, *value, *needle;
+    } bad[] = {
+        {"--recv-model", "poisson", "--recv-model 'poisson': unknown"},
+        {"--repetitions", "0", "--repetitions '0'"},
+        {"--warmup", "-1", "--warmup '-1'"},
+        {"--progress", "0.001", "--progress '0.001'"},
+        {"--recv-stddev", "0.1", "--recv-stddev '0.1': only applies to --recv-model normal"},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        char *argv[] = {"p", bad[i].opt, bad[i].value};
+        ipb_options_defaults(&o);
+        assert_int_equal(ipb_options_parse(3, argv, &o, err, sizeof err), IPB_EBADINPUT);
+        if (strstr(err, bad[i].needle) == NULL) {
+            print_error("message '%s' lacks '%s'\n", err, bad[i].needle);
+            fail();
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -927,6 +969,7 @@ int main(void)
         cmocka_unit_test(test_usage_mentions_everything),
         cmocka_unit_test(test_method_names_list),
         cmocka_unit_test(test_method_flags),
+        cmocka_unit_test(test_series_recv_model_progress_options),
     };
     return cmocka_run_group_tests_name("options", tests, NULL, NULL);
 }

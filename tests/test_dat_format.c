@@ -1,5 +1,4 @@
-/* Unit tests for src/record.c: the per-rank rows, the run record built from them (DESIGN.md
- * "Timing" rules 4 and 5), and the .dat header and row (DESIGN.md ".dat record"). */
+/* Unit tests for src/dat_format.c: the .dat header and row (docs/design.md, ".dat record"). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,22 +11,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dat_format.h"
 #include "method.h"
 #include "options.h"
-#include "record.h"
+#include "results.h"
 
 #define MIB (UINT64_C(1) << 20)
 
 /* ---- helpers ------------------------------------------------------------------------------- */
-
-static void assert_dbl_eq_(double got, double want, const char *expr, const char *file, int line)
-{
-    if (!(got == want)) {
-        print_error("%s = %.17g, expected exactly %.17g\n", expr, got, want);
-        _fail(file, line);
-    }
-}
-#define assert_dbl_eq(got, want) assert_dbl_eq_((got), (want), #got, __FILE__, __LINE__)
 
 /* Split a tab-separated line into at most max fields (in place). Returns the field count. */
 static unsigned split_tabs(char *line, char **fields, unsigned max)
@@ -90,21 +81,6 @@ static void field_is_(const struct row_fields *rf, const char *column, const cha
 }
 #define field_is(rf, column, want) field_is_((rf), (column), (want), __FILE__, __LINE__)
 
-static struct ipb_pipeline_stats pstats(uint64_t bytes, uint64_t iters, double elapsed, double recv,
-                                        double compute, double write, double fsync)
-{
-    struct ipb_pipeline_stats s;
-    memset(&s, 0, sizeof(s));
-    s.bytes = bytes;
-    s.iterations = iters;
-    s.elapsed_s = elapsed;
-    s.recv_s = recv;
-    s.compute_s = compute;
-    s.write_s = write;
-    s.fsync_s = fsync;
-    return s;
-}
-
 static struct ipb_rank_row rank_row(unsigned rank, const char *host, uint64_t pipelines,
                                     uint64_t bytes, uint64_t buffers, double elapsed,
                                     double compute)
@@ -127,249 +103,6 @@ static const struct ipb_run_meta meta_default = {
     .timestamp = "2025-01-02T03:04:05Z",
     .aio_engine = NULL,
 };
-
-/* ---- ipb_rank_row_fill ---------------------------------------------------------------------- */
-
-static void test_rank_row_sums_and_max(void **state)
-{
-    (void)state;
-    struct ipb_pipeline_stats st[3];
-    /* Binary-exact values, so the sums are exact. */
-    st[0] = pstats(10 * MIB, 40, 5.25, 4.0, 0.5, 0.25, 0.5);
-    st[1] = pstats(12 * MIB, 48, 5.75, 4.5, 0.75, 0.125, 0.375); /* the slowest */
-    st[2] = pstats(2 * MIB, 8, 5.5, 4.25, 0.25, 0.5, 0.5);
-    struct ipb_rank_row row;
-    memset(&row, 0x5a, sizeof(row));
-    ipb_rank_row_fill(&row, 7, "nid00042", st, 3);
-    assert_int_equal(row.rank, 7);
-    assert_string_equal(row.host, "nid00042");
-    assert_int_equal(row.pipelines, 3);
-    assert_int_equal(row.bytes, 24 * MIB);
-    assert_int_equal(row.buffers, 96);
-    assert_dbl_eq(row.elapsed_s, 5.75);
-    assert_dbl_eq(row.recv_s, 12.75);
-    assert_dbl_eq(row.compute_s, 1.5);
-    assert_dbl_eq(row.write_s, 0.875);
-    assert_dbl_eq(row.fsync_s, 1.375);
-
-    /* The maximum wherever it sits. */
-    st[0].elapsed_s = 9.0;
-    ipb_rank_row_fill(&row, 0, "a", st, 3);
-    assert_dbl_eq(row.elapsed_s, 9.0);
-    st[0].elapsed_s = 1.0;
-    st[2].elapsed_s = 8.0;
-    ipb_rank_row_fill(&row, 0, "a", st, 3);
-    assert_dbl_eq(row.elapsed_s, 8.0);
-    /* Only the first npipelines count. */
-    ipb_rank_row_fill(&row, 0, "a", st, 2);
-    assert_int_equal(row.bytes, 22 * MIB);
-    assert_int_equal(row.pipelines, 2);
-    assert_dbl_eq(row.elapsed_s, 5.75);
-}
-
-static void test_rank_row_empty_and_long_host(void **state)
-{
-    (void)state;
-    struct ipb_rank_row row;
-    memset(&row, 0x5a, sizeof(row));
-    ipb_rank_row_fill(&row, 3, "h", NULL, 0);
-    assert_int_equal(row.pipelines, 0);
-    assert_int_equal(row.bytes, 0);
-    assert_int_equal(row.buffers, 0);
-    assert_dbl_eq(row.elapsed_s, 0.0);
-    assert_dbl_eq(row.compute_s, 0.0);
-
-    /* A host name longer than the field is cut, terminated, and nothing around it written. */
-    char host[200];
-    memset(host, 'h', sizeof(host) - 1);
-    host[sizeof(host) - 1] = '\0';
-    struct {
-        struct ipb_rank_row row;
-        unsigned char guard[64];
-    } g;
-    memset(&g, 0x5a, sizeof(g));
-    struct ipb_pipeline_stats st = pstats(1, 1, 1.0, 0, 0, 0, 0);
-    ipb_rank_row_fill(&g.row, 1, host, &st, 1);
-    assert_int_equal(strlen(g.row.host), sizeof(g.row.host) - 1);
-    assert_int_equal(g.row.pipelines, 1);
-    for (size_t i = 0; i < sizeof(g.guard); i++)
-        assert_int_equal(g.guard[i], 0x5a);
-}
-
-/* ---- ipb_record_fill ----------------------------------------------------------------------- */
-
-static void test_record_arithmetic(void **state)
-{
-    (void)state;
-    struct ipb_options o;
-    ipb_options_defaults(&o);
-    o.method = &ipb_method_openmp;
-    o.concurrency = 2;
-    o.duration_s = 5.0;
-    o.buffer_bytes = 256 * 1024;
-    o.recv_delay_s = 0.1;
-    o.compute_sparsity = 8;
-    o.sync = IPB_SYNC_END;
-    o.seed = 77;
-    strcpy(o.label, "nvme sweep");
-
-    /* Three ranks on hosts a, b, a: elapsed 4, 5.5 (the slowest) and 3. Byte counts that are not
-     * round in MiB, so the arithmetic is checked to the last bit. */
-    struct ipb_rank_row rows[3];
-    rows[0] = rank_row(0, "a", 2, 10 * MIB + 12345, 41, 4.0, 0.75);
-    rows[1] = rank_row(1, "b", 2, 12 * MIB + 1, 49, 5.5, 0.5);
-    rows[2] = rank_row(2, "a", 2, 3 * MIB, 12, 3.0, 0.25);
-    struct ipb_record rec;
-    memset(&rec, 0x5a, sizeof(rec));
-    ipb_record_fill(&rec, &o, &meta_default, rows, 3);
-
-    const uint64_t bytes = 25 * MIB + 12346;
-    assert_string_equal(rec.version, "0.1.0");
-    assert_int_equal(rec.ranks, 3);
-    assert_string_equal(rec.method, "openmp");
-    assert_int_equal(rec.concurrency, 2);
-    assert_dbl_eq(rec.duration_s, 5.0);
-    assert_dbl_eq(rec.buffer_kib, 256.0);
-    assert_dbl_eq(rec.recv_delay_s, 0.1);
-    assert_int_equal(rec.xferred_bytes, bytes);
-    assert_dbl_eq(rec.xferred_mib, (double)bytes / 1048576.0);
-    /* Elapsed: max over ranks. Throughput: all bytes / 2^20 / that. */
-    assert_dbl_eq(rec.elapsed_s, 5.5);
-    assert_dbl_eq(rec.elapsed_precise_s, 5.5);
-    assert_dbl_eq(rec.throughput_mib_s, (double)bytes / 1048576.0 / 5.5);
-    /* Compute: all bytes / summed compute seconds. */
-    assert_dbl_eq(rec.compute_s, 1.5);
-    assert_dbl_eq(rec.compute_throughput_mib_s, (double)bytes / 1048576.0 / 1.5);
-    assert_int_equal(rec.nodes, 2);
-    assert_int_equal(rec.pipelines, 6);
-    assert_int_equal(rec.buffers, 102);
-    /* Per-rank throughput: rank 0 is (10 MiB + 12345) / 4, rank 1 (12 MiB + 1) / 5.5, rank 2
-     * 3 MiB / 3 = 1 MiB/s, the slowest. */
-    assert_dbl_eq(rec.rank_throughput_min_mib_s, 1.0);
-    assert_dbl_eq(rec.rank_throughput_max_mib_s, (double)(10 * MIB + 12345) / 1048576.0 / 4.0);
-    assert_string_equal(rec.sync, "end");
-    assert_int_equal(rec.compute_sparsity, 8);
-    assert_string_equal(rec.aio_engine, "-");
-    assert_int_equal(rec.seed, 77);
-    assert_string_equal(rec.run_id, "run-0001");
-    assert_string_equal(rec.timestamp, "2025-01-02T03:04:05Z");
-    assert_string_equal(rec.label, "nvme sweep");
-}
-
-static void test_record_compute_off_is_nan(void **state)
-{
-    (void)state;
-    struct ipb_options o;
-    ipb_options_defaults(&o);
-    o.compute_sparsity = 0;
-    /* The compute stage still takes a few nanoseconds of bookkeeping: no number for it. */
-    struct ipb_rank_row row = rank_row(0, "n", 1, 8 * MIB, 32, 2.0, 1e-6);
-    struct ipb_record rec;
-    ipb_record_fill(&rec, &o, &meta_default, &row, 1);
-    assert_true(isnan(rec.compute_throughput_mib_s));
-    assert_dbl_eq(rec.throughput_mib_s, 4.0);
-    assert_int_equal(rec.compute_sparsity, 0);
-
-    struct row_fields rf;
-    format_row(&rec, &rf);
-    field_is(&rf, "sequential compute throughput (MiB/s)", "nan");
-    field_is(&rf, "compute sparsity", "0");
-}
-
-static void test_record_nodes_distinct_hosts(void **state)
-{
-    (void)state;
-    struct ipb_options o;
-    ipb_options_defaults(&o);
-    static const struct {
-        const char *hosts[6];
-        unsigned n;
-        uint64_t nodes;
-    } cases[] = {
-        {{"a"}, 1, 1},
-        {{"a", "b", "a"}, 3, 2},
-        {{"a", "a", "a", "a"}, 4, 1},
-        {{"a", "b", "c", "d"}, 4, 4},
-        {{"a", "b", "a", "c", "b", "c"}, 6, 3},
-        {{"nid1", "nid10", "nid1", "nid100"}, 4, 3}, /* prefixes are different hosts */
-        {{"x", "y", "y", "y", "y", "x"}, 6, 2},
-    };
-    for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
-        struct ipb_rank_row rows[6];
-        for (unsigned i = 0; i < cases[c].n; i++)
-            rows[i] = rank_row(i, cases[c].hosts[i], 1, MIB, 4, 1.0, 0.5);
-        struct ipb_record rec;
-        ipb_record_fill(&rec, &o, &meta_default, rows, cases[c].n);
-        assert_int_equal(rec.nodes, cases[c].nodes);
-        assert_int_equal(rec.ranks, cases[c].n);
-        assert_int_equal(rec.pipelines, cases[c].n);
-    }
-}
-
-static void test_record_min_max_rank_throughput(void **state)
-{
-    (void)state;
-    struct ipb_options o;
-    ipb_options_defaults(&o);
-    /* 2, 8, 0.5 and 4 MiB/s: min and max are not the first or last rank. */
-    struct ipb_rank_row rows[4] = {
-        rank_row(0, "a", 1, 4 * MIB, 16, 2.0, 0.5),
-        rank_row(1, "a", 1, 16 * MIB, 64, 2.0, 0.5),
-        rank_row(2, "a", 1, 1 * MIB, 4, 2.0, 0.5),
-        rank_row(3, "a", 1, 8 * MIB, 32, 2.0, 0.5),
-    };
-    struct ipb_record rec;
-    ipb_record_fill(&rec, &o, &meta_default, rows, 4);
-    assert_dbl_eq(rec.rank_throughput_min_mib_s, 0.5);
-    assert_dbl_eq(rec.rank_throughput_max_mib_s, 8.0);
-    assert_dbl_eq(rec.throughput_mib_s, 14.5);
-    assert_dbl_eq(rec.compute_throughput_mib_s, 29.0 / 2.0);
-}
-
-static void test_record_aio_engine_and_label(void **state)
-{
-    (void)state;
-    struct ipb_options o;
-    ipb_options_defaults(&o);
-    struct ipb_rank_row row = rank_row(0, "n", 1, MIB, 4, 1.0, 0.5);
-    struct ipb_record rec;
-    struct ipb_run_meta meta = meta_default;
-
-    meta.aio_engine = "";
-    ipb_record_fill(&rec, &o, &meta, &row, 1);
-    assert_string_equal(rec.aio_engine, "-");
-    assert_string_equal(rec.label, "-"); /* no label: "-", never an empty column */
-
-    meta.aio_engine = "io_uring";
-    o.method = &ipb_method_aio;
-    strcpy(o.label, "x y");
-    ipb_record_fill(&rec, &o, &meta, &row, 1);
-    assert_string_equal(rec.aio_engine, "io_uring");
-    assert_string_equal(rec.method, "aio");
-    assert_string_equal(rec.label, "x y");
-
-    meta.aio_engine = "posix";
-    ipb_record_fill(&rec, &o, &meta, &row, 1);
-    assert_string_equal(rec.aio_engine, "posix");
-}
-
-static void test_record_zero_elapsed(void **state)
-{
-    (void)state;
-    /* A run in which nothing completed: zeros, no division by zero. */
-    struct ipb_options o;
-    ipb_options_defaults(&o);
-    struct ipb_rank_row rows[2] = {rank_row(0, "a", 1, 0, 0, 0.0, 0.0),
-                                   rank_row(1, "b", 1, 0, 0, 0.0, 0.0)};
-    struct ipb_record rec;
-    ipb_record_fill(&rec, &o, &meta_default, rows, 2);
-    assert_dbl_eq(rec.elapsed_s, 0.0);
-    assert_dbl_eq(rec.throughput_mib_s, 0.0);
-    assert_dbl_eq(rec.rank_throughput_min_mib_s, 0.0);
-    assert_dbl_eq(rec.rank_throughput_max_mib_s, 0.0);
-    assert_true(isnan(rec.compute_throughput_mib_s));
-    assert_int_equal(rec.nodes, 2);
-}
 
 /* ---- the .dat header ----------------------------------------------------------------------- */
 
@@ -587,23 +320,33 @@ static void test_dat_row_strings_at_field_length(void **state)
     field_is(&rf, "label", o.label);
 }
 
+/* With compute off the record has no compute throughput (nan): the row says "nan", which every
+ * reader of the .dat (numpy, pandas, awk) takes as a number. */
+static void test_dat_row_compute_off_nan(void **state)
+{
+    (void)state;
+    struct ipb_options o;
+    ipb_options_defaults(&o);
+    o.compute_sparsity = 0;
+    struct ipb_rank_row row = rank_row(0, "n", 1, 8 * MIB, 32, 2.0, 1e-6);
+    struct ipb_record rec;
+    ipb_record_fill(&rec, &o, &meta_default, &row, 1);
+    struct row_fields rf;
+    format_row(&rec, &rf);
+    field_is(&rf, "sequential compute throughput (MiB/s)", "nan");
+    field_is(&rf, "compute sparsity", "0");
+    field_is(&rf, "aggregate overall throughput (MiB/s)", "4.000");
+}
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_rank_row_sums_and_max),
-        cmocka_unit_test(test_rank_row_empty_and_long_host),
-        cmocka_unit_test(test_record_arithmetic),
-        cmocka_unit_test(test_record_compute_off_is_nan),
-        cmocka_unit_test(test_record_nodes_distinct_hosts),
-        cmocka_unit_test(test_record_min_max_rank_throughput),
-        cmocka_unit_test(test_record_aio_engine_and_label),
-        cmocka_unit_test(test_record_zero_elapsed),
         cmocka_unit_test(test_dat_header),
         cmocka_unit_test(test_dat_row_known_record),
         cmocka_unit_test(test_dat_row_rounding),
         cmocka_unit_test(test_dat_row_large_values_exact),
         cmocka_unit_test(test_dat_small_buffers_never_overflow),
         cmocka_unit_test(test_dat_row_strings_at_field_length),
+        cmocka_unit_test(test_dat_row_compute_off_nan),
     };
-    return cmocka_run_group_tests_name("record", tests, NULL, NULL);
+    return cmocka_run_group_tests_name("dat_format", tests, NULL, NULL);
 }
