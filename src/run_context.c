@@ -2,7 +2,6 @@
 
 #include <errno.h>
 #include <hdf5.h>
-#include <libgen.h>
 #include <omp.h>
 #include <sched.h>
 #include <stdio.h>
@@ -10,11 +9,12 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
-#include <sys/sysmacros.h>
 #include <sys/utsname.h>
 
 #include "gather.h"
 #include "ipb_status.h"
+#include "mountinfo.h"
+#include "paths.h"
 
 extern char **environ;
 
@@ -143,87 +143,6 @@ static char *affinity_list(void)
     return strdup("");
 }
 
-/* Undo the octal escapes of /proc/self/mountinfo ("\040" is a space). */
-static void unescape_octal(char *s)
-{
-    char *w = s;
-    for (char *r = s; *r; r++) {
-        if (r[0] == '\\' && r[1] >= '0' && r[1] <= '7' && r[2] >= '0' && r[2] <= '7' &&
-            r[3] >= '0' && r[3] <= '7') {
-            *w++ = (char)((r[1] - '0') * 64 + (r[2] - '0') * 8 + (r[3] - '0'));
-            r += 3;
-        } else {
-            *w++ = *r;
-        }
-    }
-    *w = '\0';
-}
-
-/* Is mnt the directory dir or one of its ancestors (whole path components)? */
-static size_t mount_prefix_len(const char *mnt, const char *dir)
-{
-    size_t n = strlen(mnt);
-    if (strcmp(mnt, "/") == 0)
-        return 1;
-    if (strncmp(mnt, dir, n) == 0 && (dir[n] == '\0' || dir[n] == '/'))
-        return n;
-    return 0;
-}
-
-/* The mount that holds dir: among the mountinfo lines with dir's device, the longest mount point
- * that is an ancestor of dir (bind mounts share a device; the deepest one is the one in use).
- * When no device matches (btrfs subvolumes report their own st_dev), the longest ancestor. */
-static void find_mount(struct ipb_run_context *c, const char *dir, dev_t dev)
-{
-    FILE *f = fopen("/proc/self/mountinfo", "re");
-    if (f == NULL)
-        return;
-    char line[3 * IPB_PATH_MAX];
-    size_t best = 0;
-    int best_dev_match = 0;
-    while (fgets(line, sizeof(line), f) != NULL) {
-        line[strcspn(line, "\n")] = '\0';
-        /* id parent major:minor root mountpoint options [optional...] - fstype source super */
-        char *save = NULL;
-        char *fields[8] = {0};
-        int nf = 0;
-        char *dash = strstr(line, " - ");
-        if (dash == NULL)
-            continue;
-        *dash = '\0';
-        for (char *tok = strtok_r(line, " ", &save); tok && nf < 6;
-             tok = strtok_r(NULL, " ", &save))
-            fields[nf++] = tok;
-        if (nf < 6)
-            continue;
-        char *rest = dash + 3, *save2 = NULL;
-        char *fstype = strtok_r(rest, " ", &save2);
-        char *source = strtok_r(NULL, " ", &save2);
-        char *super = strtok_r(NULL, " ", &save2);
-        unsigned maj = 0, min = 0;
-        if (fstype == NULL || sscanf(fields[2], "%u:%u", &maj, &min) != 2)
-            continue;
-        unescape_octal(fields[4]);
-        size_t len = mount_prefix_len(fields[4], dir);
-        if (len == 0)
-            continue;
-        int dev_match = major(dev) == maj && minor(dev) == min;
-        if (dev_match < best_dev_match || (dev_match == best_dev_match && len < best))
-            continue;
-        best = len;
-        best_dev_match = dev_match;
-        snprintf(c->fs_type, sizeof(c->fs_type), "%s", fstype);
-        snprintf(c->mount_point, sizeof(c->mount_point), "%s", fields[4]);
-        snprintf(c->mount_source, sizeof(c->mount_source), "%s", source ? source : "");
-        if (source)
-            unescape_octal(c->mount_source);
-        snprintf(c->mount_options, sizeof(c->mount_options), "%s", fields[5]);
-        /* The superblock's options are where NFS versions and Lustre's flock setting show. */
-        snprintf(c->fs_options, sizeof(c->fs_options), "%s", super ? super : "");
-    }
-    fclose(f);
-}
-
 /* statfs magic numbers of the file systems HPC sites run (linux/magic.h and vendors'). */
 static const char *fs_magic_name(unsigned long magic)
 {
@@ -308,9 +227,9 @@ int ipb_run_context_collect(struct ipb_run_context *c, const struct ipb_options 
                  u.machine);
 
     /* The data directory as the kernel resolves it, and the file system under it. */
-    char base[IPB_PATH_MAX];
-    snprintf(base, sizeof(base), "%s", o ? o->output_base : ".");
-    char *dir = dirname(base);
+    char dir[IPB_PATH_MAX];
+    if (ipb_path_dir(o ? o->output_base : ".", dir, sizeof(dir)) != 0)
+        snprintf(dir, sizeof(dir), ".");
     char resolved[IPB_PATH_MAX];
     if (realpath(dir, resolved) == NULL)
         snprintf(resolved, sizeof(resolved), "%s", dir);
@@ -320,8 +239,16 @@ int ipb_run_context_collect(struct ipb_run_context *c, const struct ipb_options 
     if (statfs(c->data_dir, &sf) == 0)
         snprintf(c->fs_magic, sizeof(c->fs_magic), "0x%lx %s", (unsigned long)sf.f_type,
                  fs_magic_name((unsigned long)sf.f_type));
-    if (stat(c->data_dir, &st) == 0)
-        find_mount(c, c->data_dir, st.st_dev);
+    struct ipb_mount m;
+    if (stat(c->data_dir, &st) == 0 &&
+        ipb_mountinfo_find("/proc/self/mountinfo", c->data_dir, st.st_dev, &m) == 0) {
+        snprintf(c->fs_type, sizeof(c->fs_type), "%s", m.fs_type);
+        snprintf(c->mount_point, sizeof(c->mount_point), "%s", m.mount_point);
+        snprintf(c->mount_source, sizeof(c->mount_source), "%s", m.source);
+        snprintf(c->mount_options, sizeof(c->mount_options), "%s", m.mount_options);
+        /* The superblock's options are where NFS versions and Lustre's flock setting show. */
+        snprintf(c->fs_options, sizeof(c->fs_options), "%s", m.super_options);
+    }
 
     omp_settings(c);
     job_id(c);
