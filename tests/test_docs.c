@@ -253,6 +253,7 @@ static void test_real_help_is_the_table(void **state)
     TH_EXPECT(&c->r, c->r.exited && c->r.status == 0, "--help did not exit 0");
     real_help = strdup(c->r.out);
     assert_non_null(real_help);
+    help_options(real_help, &help); /* what the other tests compare with */
 
     char *text = NULL;
     size_t len = 0;
@@ -264,7 +265,6 @@ static void test_real_help_is_the_table(void **state)
               "the program's --help differs from ipb_options_usage():\n%s", text);
     free(text);
 
-    help_options(real_help, &help);
     struct opts table = {.n = 0};
     for (size_t i = 0; i < ipb_options_count(); i++) {
         const struct ipb_option_doc *d = ipb_options_doc(i);
@@ -276,7 +276,7 @@ static void test_real_help_is_the_table(void **state)
 
 static void need_help(void)
 {
-    if (real_help == NULL)
+    if (real_help == NULL || help.n == 0)
         fail_msg("no --help output (test_real_help_is_the_table failed)");
 }
 
@@ -473,7 +473,7 @@ static void test_reference_options_are_help_options(void **state)
 static void expect_row(const char *block, const char *where, const char *row)
 {
     if (strstr(block, row) == NULL)
-        fail_msg("docs/reference.md (%s) has no row starting %s", where, row);
+        fail_msg("docs/reference.md (%s) has no row starting %s", where, row + 1);
 }
 
 static void test_reference_has_every_field(void **state)
