@@ -256,7 +256,7 @@ static void man_output(FILE *out)
         NULL,
     };
     roff_verbatim(out, layout);
-    roff_para(out, "Member names end in their unit: _s seconds, _mib_s MiB/s, _mib MiB, _kib "
+    roff_para(out, "A member name with a unit ends in it: _s seconds, _mib_s MiB/s, _mib MiB, _kib "
                    "KiB, bytes bytes (1 MiB = 2^20 bytes). The members of ranks:");
     man_field_names(out, rank_fields, NELEM(rank_fields));
     roff_para(out, "The members of pipelines:");
@@ -613,8 +613,8 @@ void ipb_gendoc_fields_md(FILE *out)
     char type[32];
     fputs("Every run is one `.dat` row and one row of the HDF5 dataset `/runs`, with the same "
           "fields in the same order (`IPB_RESULT_FIELDS`). `.dat` columns are numbered from 0; "
-          "the header line names each in angle brackets (`#<version>`, `<ranks>`, ...). Member "
-          "names end in their unit; strings are fixed-length and NUL-terminated.\n\n"
+          "the header line names each in angle brackets (`#<version>`, `<ranks>`, ...). A member "
+          "name ends in its unit when it has one; strings are fixed-length and NUL-terminated.\n\n"
           "| column | `.dat` header | HDF5 member | type | unit | meaning |\n"
           "|---|---|---|---|---|---|\n",
           out);
