@@ -433,12 +433,12 @@ static void man_page(FILE *out, const char *date)
         NULL,
     };
     roff_verbatim(out, ex3);
-    roff_para(out, "A sweep on this machine, then the same in a Slurm allocation; both append to "
-                   "results/<study>.h5 and plot the results:");
+    roff_para(out, "A sweep on this machine, then one as a Slurm batch job; each writes its runs "
+                   "to one HDF5 and one .dat file under results/ and plots them:");
     static const char *const ex4[] = {
         "job-scripts/ipb-sweep.sh --methods openmp,aio --concurrency 1,4,16,64 \\",
         "    --ranks 1,2 --duration 30 --study nvme",
-        "sbatch -N 4 job-scripts/slurm-sweep.sbatch",
+        "sbatch job-scripts/slurm-sweep.sbatch --methods openmp,aio --study nvme",
         NULL,
     };
     roff_verbatim(out, ex4);
