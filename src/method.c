@@ -38,6 +38,16 @@ void ipb_method_list(FILE *out)
     }
 }
 
+size_t ipb_method_count(void)
+{
+    return NMETHODS;
+}
+
+const struct ipb_method *ipb_method_at(size_t i)
+{
+    return i < NMETHODS ? registry[i] : NULL;
+}
+
 void ipb_method_names(char *out, size_t outlen)
 {
     size_t len = 0;

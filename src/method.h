@@ -1,4 +1,5 @@
-/* The axis of variation: how the N pipelines of one rank run (docs/design.md, "What it measures").
+/* The axis of variation: how the N pipelines of one rank run (docs/design.md, "What it
+ * measures").
  *
  * One struct of function pointers per method, one file per method, one registry table
  * (method.c) that --method looks names up in, in the spirit of fio's ioengine_ops and IOR's
@@ -58,6 +59,7 @@ struct ipb_method {
     const char *name;
     const char *alias;   /* the Python original's name for it, or NULL */
     const char *summary; /* one line for --help */
+    const char *detail;  /* a paragraph for the man page and docs/reference.md (ipb-gendoc) */
     unsigned flags;
 
     /* Optional. Called before MPI_Init, with valid options and no rank yet (fork uses it to
@@ -86,6 +88,8 @@ const struct ipb_method *ipb_method_find(const char *name); /* name or alias, NU
 const struct ipb_method *ipb_method_default(void);
 void ipb_method_list(FILE *out); /* for --help */
 void ipb_method_names(char *out, size_t outlen); /* "sequential, openmp, fork, aio" */
+size_t ipb_method_count(void);                  /* the registry in --help order, */
+const struct ipb_method *ipb_method_at(size_t i); /* NULL past the end */
 
 extern const struct ipb_method ipb_method_sequential;
 extern const struct ipb_method ipb_method_openmp;

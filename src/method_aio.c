@@ -490,6 +490,10 @@ const struct ipb_method ipb_method_aio = {
     .name = "aio",
     .alias = "asyncio",
     .summary = "one thread drives all pipelines over async I/O (io_uring or POSIX AIO)",
+    .detail =
+        "A single thread drives every pipeline as a state machine over kernel asynchronous I/O "
+        "(--aio-engine): the writes and fsyncs of different pipelines overlap, while compute "
+        "runs inline between completions, as under Python's asyncio.",
     .flags = IPB_METHOD_USES_AIO_ENGINE,
     .prelaunch = NULL,
     .run = aio_run,

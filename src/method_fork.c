@@ -621,6 +621,10 @@ const struct ipb_method ipb_method_fork = {
     .name = "fork",
     .alias = "multiprocess",
     .summary = "one forked child process per pipeline",
+    .detail =
+        "Each rank forks its N children right after reading the options and before MPI_Init, so "
+        "the children hold no MPI state; they report their counters through a shared "
+        "mapping and die with their rank. A child that dies fails the run.",
     .flags = 0,
     .prelaunch = fork_prelaunch,
     .run = fork_run,

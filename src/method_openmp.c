@@ -83,6 +83,9 @@ const struct ipb_method ipb_method_openmp = {
     .name = "openmp",
     .alias = "threading",
     .summary = "one OpenMP thread per pipeline",
+    .detail = "A parallel region of exactly N threads, one per pipeline; each thread allocates and "
+              "touches its own buffer, and only the master thread calls MPI (MPI_THREAD_FUNNELED). "
+              "A smaller team than asked for is an error, never a silent fallback.",
     .flags = IPB_METHOD_THREADED,
     .run = openmp_run,
 };

@@ -38,6 +38,8 @@ const struct ipb_method ipb_method_sequential = {
     .name = "sequential",
     .alias = NULL,
     .summary = "one pipeline in the calling thread (--concurrency must be 1)",
+    .detail = "One pipeline runs in the thread that called MPI_Init. It is the baseline: N "
+              "pipelines under another method would ideally move N times its rate.",
     .flags = IPB_METHOD_SINGLE_PIPELINE,
     .run = sequential_run,
 };

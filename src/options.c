@@ -330,71 +330,128 @@ static int opt_version(struct parse *ps, const char *v)
     return IPB_OK;
 }
 
-/* The option table: --help is generated from it, so it cannot fall behind the parser. */
+/* The option table: the parser, --help, the man page and docs/reference.md (ipb-gendoc) all
+ * come from it, so none of them can fall behind the others. The handlers stay private here; the
+ * documentation half of each entry is public (ipb_options_doc). */
 struct option_spec {
-    const char *name;
-    char short_name;
-    const char *arg; /* NULL: a flag without a value */
+    struct ipb_option_doc doc;
     int (*handle)(struct parse *ps, const char *value);
-    const char *help;
 };
 
 static const struct option_spec specs[] = {
-    {"method", 'm', "NAME", opt_method,
-     "intra-rank concurrency method (default sequential; see METHODS)"},
-    {"duration", 'd', "SECONDS", opt_duration,
-     "timed phase: pipelines start iterations until then (default 10)"},
-    {"buffer-size", 'b', "SIZE", opt_buffer_size,
-     "bytes per write; a bare number is KiB, suffixes B K KiB M MiB G GiB (default 256 = 256 KiB)"},
-    {"concurrency", 'c', "N", opt_concurrency, "pipelines per rank (default 1)"},
-    {"recv-delay", 'r', "SECONDS", opt_recv_delay,
-     "emulated receive wait per iteration (default 0.1)"},
-    {"output-file", 'o', "BASE", opt_output_file,
-     "data files are BASE.<rank>.<pipeline> (default io-pipeline-bench.out)"},
-    {"compute-sparsity", 'k', "K", opt_compute_sparsity,
-     "compute fills every K-th byte from the pipeline's PRNG; 0 = off (default 8)"},
-    {"sync", 's', "POLICY", opt_sync,
-     "every: fsync after each write; end: once per file at the end; none (default every)"},
-    {"aio-engine", 'e', "ENGINE", opt_aio_engine,
-     "aio method only: auto, io_uring or posix (default auto: io_uring if the kernel allows)"},
-    {"dat", 0, "FILE", opt_dat, "append the result row to FILE (header when new)"},
-    {"hdf5", 0, "FILE", opt_hdf5, "append the run to the HDF5 results FILE"},
-    {"keep-files", 0, NULL, opt_keep_files, "keep the data files after the run"},
-    {"label", 'l', "TEXT", opt_label, "free text stored with the result (default none)"},
-    {"seed", 0, "N", opt_seed, "PRNG seed; streams derive from (seed, rank, pipeline) (default 1)"},
-    {"recv-model", 0, "MODEL", opt_recv_model,
-     "receive delays: constant, uniform (0 to 2x delay), normal, exponential (Poisson "
-     "arrivals); mean --recv-delay, drawn per pipeline from --seed (default constant)"},
-    {"recv-stddev", 0, "SECONDS", opt_recv_stddev,
-     "standard deviation of --recv-model normal (default recv-delay / 4)"},
-    {"recv-phase", 0, "PHASE", opt_recv_phase,
-     "first receive of each pipeline: random (x0.5 to x1.5 of the delay, so pipelines are not in "
-     "lock-step) or aligned (a full delay: every pipeline in step) (default random)"},
-    {"repetitions", 0, "N", opt_repetitions,
-     "timed runs, each its own row tied by a series id; files re-created each time (default 1)"},
-    {"warmup", 0, "SECONDS", opt_warmup,
-     "untimed run of the same pattern before the first repetition (default 0: none)"},
-    {"progress", 0, "SECONDS", opt_progress,
-     "rank 0 prints the aggregate throughput so far every SECONDS on stderr (default 0: off)"},
-    {"import", 0, "FILE", opt_import,
-     "record a run measured by another tool (field<TAB>value lines, see "
-     "job-scripts/fio-side-by-side.py) in --dat/--hdf5; runs nothing"},
-    {"help", 'h', NULL, opt_help, "print this help and exit"},
-    {"version", 'V', NULL, opt_version, "print the version and exit"},
+    {{"method", 'm', "NAME", "intra-rank concurrency method (see METHODS)", "sequential",
+      "How the pipelines of one rank run: the axis of variation the benchmark exists to "
+      "compare. The methods and their aliases (the Python original's names) are listed under "
+      "METHODS; sequential runs exactly one pipeline per rank."},
+     opt_method},
+    {{"duration", 'd', "SECONDS", "timed phase: pipelines start iterations until then", "10",
+      "Each pipeline starts another iteration while less than SECONDS have passed since its own "
+      "start time t0, and its elapsed time ends with its last completed iteration, so the "
+      "measured time is a little over SECONDS."},
+     opt_duration},
+    {{"buffer-size", 'b', "SIZE",
+      "bytes per write; a bare number is KiB, suffixes B K KiB M MiB G GiB", "256",
+      "The size of each pipeline's buffer, written whole once per iteration. A number without "
+      "a unit is in KiB (256 means 256 KiB), as in the Python original; at most 16 GiB."},
+     opt_buffer_size},
+    {{"concurrency", 'c', "N", "pipelines per rank", "1",
+      "Every rank runs N independent pipelines, each with its own buffer, file and PRNG "
+      "stream."},
+     opt_concurrency},
+    {{"recv-delay", 'r', "SECONDS", "emulated receive wait per iteration", "0.1",
+      "The mean time the recv stage waits before each iteration, standing in for data "
+      "arriving from the network; 0 makes the run write as fast as it can."},
+     opt_recv_delay},
+    {{"output-file", 'o', "BASE", "data files are BASE.<rank>.<pipeline>", "io-pipeline-bench.out",
+      "Put BASE on the file system to measure. The files are created exclusively: the run is "
+      "refused when one of its data paths already exists, and they are removed after the run "
+      "unless --keep-files is given."},
+     opt_output_file},
+    {{"compute-sparsity", 'k', "K",
+      "compute fills every K-th byte from the pipeline's PRNG; 0 = off", "8", NULL},
+     opt_compute_sparsity},
+    {{"sync", 's', "POLICY", "every: fsync after each write; end: once per file at the end; none",
+      "every",
+      "With none the run measures the page cache rather than the storage; end issues the one "
+      "fsync per file inside the timed phase."},
+     opt_sync},
+    {{"aio-engine", 'e', "ENGINE", "aio method only: auto, io_uring or posix", "auto",
+      "With auto, io_uring is used where the kernel allows it and POSIX AIO otherwise; the "
+      "engine that ran is recorded in the result."},
+     opt_aio_engine},
+    {{"dat", 0, "FILE", "append the result row to FILE (header when new)", NULL,
+      "The row always goes to standard output too. An existing FILE must start with this "
+      "program's header line: rows with other columns are never mixed into it."},
+     opt_dat},
+    {{"hdf5", 0, "FILE", "append the run to the HDF5 results FILE", NULL,
+      "Created by the first run that names it; every later run appends a row to /runs and a "
+      "group /run/<run_id>. Appends are atomic (copy, append, rename under a lock), so a "
+      "killed run never damages earlier ones."},
+     opt_hdf5},
+    {{"keep-files", 0, NULL, "keep the data files after the run", NULL, NULL}, opt_keep_files},
+    {{"label", 'l', "TEXT", "free text stored with the result", NULL,
+      "Stored in the label column (shown as - when empty); a convenient place for the binding, "
+      "the node type or the study name."},
+     opt_label},
+    {{"seed", 0, "N", "PRNG seed; streams derive from (seed, rank, pipeline)", "1", NULL},
+     opt_seed},
+    {{"recv-model", 0, "MODEL",
+      "receive delays: constant, uniform (0 to 2x delay), normal, exponential (Poisson "
+      "arrivals); mean --recv-delay, drawn per pipeline from --seed",
+      "constant", NULL},
+     opt_recv_model},
+    {{"recv-stddev", 0, "SECONDS", "standard deviation of --recv-model normal", "--recv-delay / 4",
+      NULL},
+     opt_recv_stddev},
+    {{"recv-phase", 0, "PHASE",
+      "first receive of each pipeline: random (x0.5 to x1.5 of the delay, so pipelines are not in "
+      "lock-step) or aligned (a full delay: every pipeline in step)",
+      "random",
+      "All pipelines start at one barrier; with aligned and a constant delay they receive, "
+      "write and fsync together for the whole run, each fsync queued behind the others."},
+     opt_recv_phase},
+    {{"repetitions", 0, "N",
+      "timed runs, each its own row tied by a series id; files re-created each time", "1", NULL},
+     opt_repetitions},
+    {{"warmup", 0, "SECONDS",
+      "untimed run of the same pattern before the first repetition; 0 = none", "0", NULL},
+     opt_warmup},
+    {{"progress", 0, "SECONDS",
+      "rank 0 prints the aggregate throughput so far every SECONDS on stderr; 0 = off", "0", NULL},
+     opt_progress},
+    {{"import", 0, "FILE",
+      "record a run measured by another tool (field<TAB>value lines, see "
+      "job-scripts/fio-side-by-side.py) in --dat/--hdf5; runs nothing",
+      NULL, NULL},
+     opt_import},
+    {{"help", 'h', NULL, "print this help and exit", NULL, NULL}, opt_help},
+    {{"version", 'V', NULL, "print the version and exit", NULL, NULL}, opt_version},
 };
+
+#define NSPECS (sizeof(specs) / sizeof(specs[0]))
+
+size_t ipb_options_count(void)
+{
+    return NSPECS;
+}
+
+const struct ipb_option_doc *ipb_options_doc(size_t i)
+{
+    return i < NSPECS ? &specs[i].doc : NULL;
+}
 
 static const struct option_spec *find_long(const char *name, size_t len)
 {
-    for (size_t i = 0; i < sizeof(specs) / sizeof(specs[0]); i++)
-        if (strlen(specs[i].name) == len && strncmp(specs[i].name, name, len) == 0)
+    for (size_t i = 0; i < NSPECS; i++)
+        if (strlen(specs[i].doc.name) == len && strncmp(specs[i].doc.name, name, len) == 0)
             return &specs[i];
     return NULL;
 }
 
 static const struct option_spec *find_short(char c)
 {
-    for (size_t i = 0; i < sizeof(specs) / sizeof(specs[0]); i++)
-        if (specs[i].short_name != 0 && specs[i].short_name == c)
+    for (size_t i = 0; i < NSPECS; i++)
+        if (specs[i].doc.short_name != 0 && specs[i].doc.short_name == c)
             return &specs[i];
     return NULL;
 }
@@ -440,9 +497,9 @@ int ipb_options_parse(int argc, char *const argv[], struct ipb_options *o, char 
             size_t len = eq ? (size_t)(eq - (a + 2)) : strlen(a + 2);
             spec = find_long(a + 2, len);
             if (spec != NULL && eq != NULL) {
-                if (spec->arg == NULL) {
+                if (spec->doc.arg == NULL) {
                     char v[IPB_PATH_MAX];
-                    snprintf(err, errlen, "--%s takes no value (given '%s')", spec->name,
+                    snprintf(err, errlen, "--%s takes no value (given '%s')", spec->doc.name,
                              shown(eq + 1, v, sizeof(v)));
                     return IPB_EBADINPUT;
                 }
@@ -457,13 +514,13 @@ int ipb_options_parse(int argc, char *const argv[], struct ipb_options *o, char 
             return IPB_EBADINPUT;
         }
         char optname[64];
-        snprintf(optname, sizeof(optname), "--%s", spec->name);
+        snprintf(optname, sizeof(optname), "--%s", spec->doc.name);
         ps.opt = optname;
-        if (spec->arg != NULL && value == NULL) {
+        if (spec->doc.arg != NULL && value == NULL) {
             /* "--duration --keep-files": the value is missing, not "--keep-files". A value may
              * still start with one dash ("--recv-delay -1" is refused with its range). */
             if (i + 1 >= argc || strncmp(argv[i + 1], "--", 2) == 0) {
-                snprintf(err, errlen, "%s: missing value (%s)", optname, spec->arg);
+                snprintf(err, errlen, "%s: missing value (%s)", optname, spec->doc.arg);
                 return IPB_EBADINPUT;
             }
             value = argv[++i];
@@ -488,17 +545,25 @@ void ipb_options_usage(FILE *out, const char *progname)
             "\n"
             "Options:\n",
             progname);
-    for (size_t i = 0; i < sizeof(specs) / sizeof(specs[0]); i++) {
-        const struct option_spec *s = &specs[i];
+    for (size_t i = 0; i < NSPECS; i++) {
+        const struct ipb_option_doc *s = &specs[i].doc;
         char left[64];
         char shortpart[8] = "    ";
         if (s->short_name)
             snprintf(shortpart, sizeof(shortpart), "-%c, ", s->short_name);
         snprintf(left, sizeof(left), "%s--%s%s%s", shortpart, s->name, s->arg ? " " : "",
                  s->arg ? s->arg : "");
-        fprintf(out, "  %-30s %s\n", left, s->help);
+        fprintf(out, "  %-30s %s", left, s->help);
+        if (s->dflt != NULL)
+            fprintf(out, " (default %s)", s->dflt);
+        fputc('\n', out);
     }
     fprintf(out, "\nMethods (--method):\n");
     ipb_method_list(out);
-    fprintf(out, "\nExit status: 0 success, 1 failure while running, 2 bad input.\n");
+    fprintf(out, "\nExit status:");
+    for (size_t i = 0; i < ipb_status_count(); i++) {
+        const struct ipb_status_doc *d = ipb_status_doc(i);
+        fprintf(out, "%s %d %s", i ? "," : "", d->code, d->brief);
+    }
+    fprintf(out, ".\n");
 }

@@ -1,4 +1,4 @@
-/* Command line of io-pipeline-bench (DESIGN.md, "Command line").
+/* Command line of io-pipeline-bench (docs/design.md, "Command line").
  *
  * Parsing is pure: it takes argv and returns a filled struct or one error line. No MPI, no
  * I/O, no globals, so it is unit-tested directly and runs identically on every rank (every
@@ -91,6 +91,21 @@ const char *ipb_options_shown(const char *value, char *out, size_t outlen);
 
 /* The --help text. */
 void ipb_options_usage(FILE *out, const char *progname);
+
+/* One option as documented. The option table in options.c drives the parser, --help, the man
+ * page and the generated part of docs/reference.md (ipb-gendoc); its handlers stay private. */
+struct ipb_option_doc {
+    const char *name; /* long name, without "--" */
+    char short_name;  /* 0: none */
+    const char *arg;  /* the value's placeholder ("SECONDS"); NULL: a flag without a value */
+    const char *help; /* one line for --help, without the default */
+    const char *dflt; /* the default, as one would type it; NULL: none (flags, empty text) */
+    const char *more; /* a paragraph for the man page and the reference; NULL: none */
+};
+
+/* The table, in --help order: ipb_options_doc(i) for i < ipb_options_count(), NULL after. */
+size_t ipb_options_count(void);
+const struct ipb_option_doc *ipb_options_doc(size_t i);
 
 const char *ipb_sync_name(enum ipb_sync s);
 const char *ipb_recv_phase_name(enum ipb_recv_phase p);

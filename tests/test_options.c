@@ -1,5 +1,4 @@
-/* Unit tests for src/options.c: the command line (docs/design.md, "Command line" and
- * "Errors"). */
+/* Unit tests for src/options.c: the command line (docs/design.md, "Command line" and "Errors"). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -935,6 +934,66 @@ static void test_series_recv_model_progress_options(void **state)
     }
 }
 
+/* The default each option documents (--help, the man page, docs/reference.md) is the real
+ * one: giving it explicitly changes nothing. */
+static void test_documented_defaults_are_the_defaults(void **state)
+{
+    (void)state;
+    struct ipb_options want, got;
+    char err[512];
+    unsigned checked = 0;
+    for (size_t i = 0; i < ipb_options_count(); i++) {
+        const struct ipb_option_doc *d = ipb_options_doc(i);
+        assert_non_null(d->help);
+        if (d->dflt == NULL)
+            continue;
+        assert_non_null(d->arg); /* a flag has no default to document */
+        ipb_options_defaults(&want);
+        if (strcmp(d->name, "recv-stddev") == 0) {
+            /* not a value: "--recv-delay / 4" */
+            assert_string_equal(d->dflt, "--recv-delay / 4");
+            assert_true(ipb_options_recv_stddev(&want) == want.recv_delay_s / 4.0);
+            continue;
+        }
+        char opt[80];
+        snprintf(opt, sizeof(opt), "--%s", d->name);
+        /* --aio-engine applies to the aio method only */
+        int aio = strcmp(d->name, "aio-engine") == 0;
+        const char *argv[] = {"ipb", opt, d->dflt, "--method", "aio", NULL};
+        if (aio)
+            want.method = ipb_method_find("aio");
+        ipb_options_defaults(&got);
+        if (ipb_options_parse(aio ? 5 : 3, (char *const *)argv, &got, err, sizeof(err)) != IPB_OK)
+            fail_msg("--%s %s (its documented default) is refused: %s", d->name, d->dflt, err);
+        if (memcmp(&want, &got, sizeof(want)) != 0)
+            fail_msg("--%s %s (its documented default) is not the default", d->name, d->dflt);
+        checked++;
+    }
+    assert_true(checked >= 12);
+    assert_null(ipb_options_doc(ipb_options_count()));
+}
+
+/* Every exit status is documented once, in order, and --help lists them all. */
+static void test_exit_statuses_documented(void **state)
+{
+    (void)state;
+    assert_int_equal(ipb_status_count(), 4);
+    for (size_t i = 0; i < ipb_status_count(); i++) {
+        assert_int_equal(ipb_status_doc(i)->code, (int)i);
+        assert_true(strlen(ipb_status_doc(i)->doc) > 20);
+    }
+    assert_null(ipb_status_doc(ipb_status_count()));
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    assert_non_null(f);
+    ipb_options_usage(f, "io-pipeline-bench");
+    assert_int_equal(fclose(f), 0);
+    assert_non_null(strstr(text, "Exit status: 0 success, 1 failure while running, 2 bad input, "
+                                 "3 interrupted by a stop signal.\n"));
+    free(text);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -967,6 +1026,8 @@ int main(void)
         cmocka_unit_test(test_flag_given_a_value),
         cmocka_unit_test(test_error_message_fits_small_buffer),
         cmocka_unit_test(test_usage_mentions_everything),
+        cmocka_unit_test(test_documented_defaults_are_the_defaults),
+        cmocka_unit_test(test_exit_statuses_documented),
         cmocka_unit_test(test_method_names_list),
         cmocka_unit_test(test_method_flags),
         cmocka_unit_test(test_series_recv_model_progress_options),
