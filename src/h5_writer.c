@@ -13,6 +13,7 @@
 #include "config.h"
 #include "file_replace.h"
 #include "ipb_status.h"
+#include "text_escape.h"
 
 #define CREATOR         "io-pipeline-bench"
 #define RUNS_CHUNK_ROWS 64 /* ~50 KiB chunks of /runs rows (the label dominates a row) */
@@ -143,7 +144,7 @@ static herr_t innermost_error(unsigned n, const H5E_error2_t *e, void *data)
 {
     char *buf = data;
     if (n == 0) /* escaped: libhdf5's descriptions can quote names read from the file */
-        ipb_options_shown(e->desc ? e->desc : "HDF5 error", buf, 256);
+        ipb_text_escape(e->desc ? e->desc : "HDF5 error", buf, 256);
     return 0;
 }
 
@@ -356,7 +357,7 @@ static int check_layout(hid_t f, const char *path, char *err, size_t errlen)
             snprintf(err, errlen,
                      "--hdf5 '%s': /runs field %zu is '%s', this program writes '%s' of another "
                      "type or name: append to a new file",
-                     path, i, name ? ipb_options_shown(name, shown, sizeof(shown)) : "?",
+                     path, i, name ? ipb_text_escape(name, shown, sizeof(shown)) : "?",
                      records.f[i].name);
         H5free_memory(name);
         h5close(mt);

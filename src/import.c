@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "ipb_status.h"
+#include "text_escape.h"
 #include "options.h"
 
 enum import_kind { IMPORT_STR, IMPORT_U64, IMPORT_F64 };
@@ -122,13 +123,13 @@ int ipb_record_import(struct ipb_record *rec, const char *text, const char *vers
         char shown[80];
         if (f == NULL) {
             snprintf(err, errlen, "line %u: unknown field '%.64s'", lineno,
-                     ipb_options_shown(line, shown, sizeof(shown)));
+                     ipb_text_escape(line, shown, sizeof(shown)));
             return IPB_EBADINPUT;
         }
         char why[128];
         if (import_value(rec, f, tab + 1, why, sizeof(why)) != 0) {
             snprintf(err, errlen, "line %u: %s '%.64s': %s", lineno, f->name,
-                     ipb_options_shown(tab + 1, shown, sizeof(shown)), why);
+                     ipb_text_escape(tab + 1, shown, sizeof(shown)), why);
             return IPB_EBADINPUT;
         }
         have_series |= strcmp(f->name, "series_id") == 0;

@@ -5,6 +5,7 @@
 
 #include "ipb_status.h"
 #include "method.h"
+#include "text_escape.h"
 #include "units.h"
 
 void ipb_options_defaults(struct ipb_options *o)
@@ -71,30 +72,6 @@ struct parse {
 static int fail(struct parse *ps, const char *value, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* value as it may appear in a one-line message: control characters (refused in every value, but
- * the message naming the refused value must stay one line) are shown escaped, "\n" or "\x1b". */
-static const char *shown(const char *value, char *out, size_t outlen)
-{
-    size_t n = 0;
-    for (const unsigned char *c = (const unsigned char *)value; *c && n + 5 < outlen; c++) {
-        if (*c == '\t' || *c == '\n' || *c == '\r') {
-            out[n++] = '\\';
-            out[n++] = *c == '\t' ? 't' : *c == '\n' ? 'n' : 'r';
-        } else if (*c < 0x20 || *c == 0x7f) {
-            n += (size_t)snprintf(out + n, outlen - n, "\\x%02x", *c);
-        } else {
-            out[n++] = (char)*c;
-        }
-    }
-    out[n] = '\0';
-    return out;
-}
-
-const char *ipb_options_shown(const char *value, char *out, size_t outlen)
-{
-    return shown(value, out, outlen);
-}
-
 /* Every bad-input message has one shape: "<option> '<value>': <reason>". */
 static int fail(struct parse *ps, const char *value, const char *fmt, ...)
 {
@@ -107,7 +84,7 @@ static int fail(struct parse *ps, const char *value, const char *fmt, ...)
     if (value != NULL) {
         /* The reason must fit in the line: a value too long for it is cut, and ends in "...". */
         size_t room = ps->errlen - strlen(ps->opt) - strlen(why) - 8;
-        shown(value, v, sizeof(v));
+        ipb_text_escape(value, v, sizeof(v));
         if (ps->errlen > strlen(ps->opt) + strlen(why) + 16 && strlen(v) > room)
             strcpy(v + room - 3, "...");
         snprintf(ps->err, ps->errlen, "%s '%s': %s", ps->opt, v, why);
@@ -500,7 +477,7 @@ int ipb_options_parse(int argc, char *const argv[], struct ipb_options *o, char 
                 if (spec->doc.arg == NULL) {
                     char v[IPB_PATH_MAX];
                     snprintf(err, errlen, "--%s takes no value (given '%s')", spec->doc.name,
-                             shown(eq + 1, v, sizeof(v)));
+                             ipb_text_escape(eq + 1, v, sizeof(v)));
                     return IPB_EBADINPUT;
                 }
                 value = eq + 1;
@@ -510,7 +487,7 @@ int ipb_options_parse(int argc, char *const argv[], struct ipb_options *o, char 
         }
         if (spec == NULL) {
             char v[IPB_PATH_MAX];
-            snprintf(err, errlen, "unknown option '%s' (see --help)", shown(a, v, sizeof(v)));
+            snprintf(err, errlen, "unknown option '%s' (see --help)", ipb_text_escape(a, v, sizeof(v)));
             return IPB_EBADINPUT;
         }
         char optname[64];

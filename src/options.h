@@ -85,10 +85,6 @@ void ipb_options_defaults(struct ipb_options *o);
 int ipb_options_parse(int argc, char *const argv[], struct ipb_options *o, char *err,
                       size_t errlen);
 
-/* value as it may appear in a one-line message: control characters escaped ("\t", "\x1b"),
- * truncated to fit out. Returns out. */
-const char *ipb_options_shown(const char *value, char *out, size_t outlen);
-
 /* The --help text. */
 void ipb_options_usage(FILE *out, const char *progname);
 
