@@ -1,10 +1,5 @@
 /* Unit tests for src/dat_format.c: the .dat header and row (docs/design.md, ".dat record"). */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-
-#include <cmocka.h>
+#include "unit.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -81,29 +76,6 @@ static void field_is_(const struct row_fields *rf, const char *column, const cha
 }
 #define field_is(rf, column, want) field_is_((rf), (column), (want), __FILE__, __LINE__)
 
-static struct ipb_rank_row rank_row(unsigned rank, const char *host, uint64_t pipelines,
-                                    uint64_t bytes, uint64_t buffers, double elapsed,
-                                    double compute)
-{
-    struct ipb_rank_row r;
-    memset(&r, 0, sizeof(r));
-    r.rank = rank;
-    snprintf(r.host, sizeof(r.host), "%s", host);
-    r.pipelines = pipelines;
-    r.bytes = bytes;
-    r.buffers = buffers;
-    r.elapsed_s = elapsed;
-    r.compute_s = compute;
-    return r;
-}
-
-static const struct ipb_run_meta meta_default = {
-    .version = "0.1.0",
-    .run_id = "run-0001",
-    .timestamp = "2025-01-02T03:04:05Z",
-    .aio_engine = NULL,
-};
-
 /* ---- the .dat header ----------------------------------------------------------------------- */
 
 /* The Python original's header (from its published .dat files). Our column 0 is the version of
@@ -170,9 +142,9 @@ static void known_record(struct ipb_record *rec)
     strcpy(o.label, "run A");
     /* 10 MiB in 5 s (2 MiB/s) and 12 MiB in 4 s (3 MiB/s); 22 MiB in 5 s = 4.4 MiB/s;
      * compute 0.5 s in all: 44 MiB/s. */
-    struct ipb_rank_row rows[2] = {rank_row(0, "n1", 2, 10 * MIB, 40, 5.0, 0.25),
-                                   rank_row(1, "n2", 2, 12 * MIB, 48, 4.0, 0.25)};
-    ipb_record_fill(rec, &o, &meta_default, rows, 2);
+    struct ipb_rank_row rows[2] = {unit_rank_row(0, "n1", 2, 10 * MIB, 40, 5.0, 0.25),
+                                   unit_rank_row(1, "n2", 2, 12 * MIB, 48, 4.0, 0.25)};
+    ipb_record_fill(rec, &o, UNIT_META, rows, 2);
 }
 
 static void test_dat_row_known_record(void **state)
@@ -243,7 +215,7 @@ static void test_dat_row_large_values_exact(void **state)
     ipb_options_defaults(&o);
     o.method = &ipb_method_fork;
     o.concurrency = 2;
-    struct ipb_rank_row row = rank_row(0, "n", 2, 64 * MIB, 64, 10.0, 1.0);
+    struct ipb_rank_row row = unit_rank_row(0, "n", 2, 64 * MIB, 64, 10.0, 1.0);
     static const struct {
         uint64_t bytes;
         const char *kib;
@@ -258,7 +230,7 @@ static void test_dat_row_large_values_exact(void **state)
         struct ipb_record rec;
         o.buffer_bytes = bufs[i].bytes;
         o.duration_s = 1234567.0;
-        ipb_record_fill(&rec, &o, &meta_default, &row, 1);
+        ipb_record_fill(&rec, &o, UNIT_META, &row, 1);
         struct row_fields rf;
         format_row(&rec, &rf);
         assert_string_equal(rf.f[5], bufs[i].kib);
@@ -311,9 +283,9 @@ static void test_dat_row_strings_at_field_length(void **state)
     ipb_options_defaults(&o);
     memset(o.label, 'L', IPB_LABEL_MAX - 1);
     o.label[IPB_LABEL_MAX - 1] = '\0';
-    struct ipb_rank_row row = rank_row(0, "n", 1, MIB, 4, 1.0, 0.5);
+    struct ipb_rank_row row = unit_rank_row(0, "n", 1, MIB, 4, 1.0, 0.5);
     struct ipb_record rec;
-    ipb_record_fill(&rec, &o, &meta_default, &row, 1);
+    ipb_record_fill(&rec, &o, UNIT_META, &row, 1);
     assert_int_equal(strlen(rec.label), IPB_LABEL_MAX - 1);
     struct row_fields rf;
     format_row(&rec, &rf);
@@ -328,9 +300,9 @@ static void test_dat_row_compute_off_nan(void **state)
     struct ipb_options o;
     ipb_options_defaults(&o);
     o.compute_sparsity = 0;
-    struct ipb_rank_row row = rank_row(0, "n", 1, 8 * MIB, 32, 2.0, 1e-6);
+    struct ipb_rank_row row = unit_rank_row(0, "n", 1, 8 * MIB, 32, 2.0, 1e-6);
     struct ipb_record rec;
-    ipb_record_fill(&rec, &o, &meta_default, &row, 1);
+    ipb_record_fill(&rec, &o, UNIT_META, &row, 1);
     struct row_fields rf;
     format_row(&rec, &rf);
     field_is(&rf, "sequential compute throughput (MiB/s)", "nan");

@@ -1,4 +1,4 @@
-/* The HDF5 results file (DESIGN.md, "The HDF5 results file"; issue 3), read back with the HDF5
+/* The HDF5 results file (docs/design.md, "The HDF5 results file"), read back with the HDF5
  * API and h5dump, never with the writer's own code:
  *
  *   - every method appends to one file under mpirun; each /runs row, formatted with the .dat

@@ -1,11 +1,6 @@
 /* Unit tests for src/histogram.c: bucket boundaries, the relative-error bound, merging,
  * percentiles against exactly known data, the latency kinds' names. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-
-#include <cmocka.h>
+#include "unit.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -13,16 +8,6 @@
 #include <string.h>
 
 #include "histogram.h"
-
-static void assert_near_(double got, double want, double tol, const char *expr, const char *file,
-                         int line)
-{
-    if (!(fabs(got - want) <= tol)) {
-        print_error("%s = %.17g, expected %.17g within %.3g\n", expr, got, want, tol);
-        _fail(file, line);
-    }
-}
-#define assert_near(got, want, tol) assert_near_((got), (want), (tol), #got, __FILE__, __LINE__)
 
 static struct ipb_hist *new_hist(void)
 {

@@ -1,11 +1,6 @@
 /* Unit tests for src/import.c: --import of a run measured by another tool, and the one-line
  * errors for what it cannot take. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-
-#include <cmocka.h>
+#include "unit.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -14,16 +9,6 @@
 #include "dat_format.h"
 #include "import.h"
 #include "ipb_status.h"
-
-static void assert_near_(double got, double want, double tol, const char *expr, const char *file,
-                         int line)
-{
-    if (!(fabs(got - want) <= tol)) {
-        print_error("%s = %.17g, expected %.17g within %.3g\n", expr, got, want, tol);
-        _fail(file, line);
-    }
-}
-#define assert_near(got, want, tol) assert_near_((got), (want), (tol), #got, __FILE__, __LINE__)
 
 /* The fio side-by-side script's rows. */
 static void test_record_import(void **state)

@@ -1,27 +1,12 @@
 /* Unit tests for src/recv_model.c: the receive-delay models' means and spreads, seeding and
  * determinism, and their names. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-
-#include <cmocka.h>
+#include "unit.h"
 
 #include <math.h>
 #include <stdio.h>
 
 #include "prng.h"
 #include "recv_model.h"
-
-static void assert_near_(double got, double want, double tol, const char *expr, const char *file,
-                         int line)
-{
-    if (!(fabs(got - want) <= tol)) {
-        print_error("%s = %.17g, expected %.17g within %.3g\n", expr, got, want, tol);
-        _fail(file, line);
-    }
-}
-#define assert_near(got, want, tol) assert_near_((got), (want), (tol), #got, __FILE__, __LINE__)
 
 static void sample_stats(enum ipb_recv_model m, double mean, double sd, int n, double *got_mean,
                          double *got_sd, double *got_min)

@@ -2,12 +2,7 @@
  * built from them (docs/design.md "Timing" rules 4 and 5), its straggler, throughput and latency
  * columns, and the pure steps of ipb_results_collect() composed as the collective composes
  * them. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-
-#include <cmocka.h>
+#include "unit.h"
 
 #include <math.h>
 #include <signal.h>
@@ -47,39 +42,6 @@ static struct ipb_pipeline_stats pstats(uint64_t bytes, uint64_t iters, double e
     s.fsync_s = fsync;
     return s;
 }
-
-static struct ipb_rank_row rank_row(unsigned rank, const char *host, uint64_t pipelines,
-                                    uint64_t bytes, uint64_t buffers, double elapsed,
-                                    double compute)
-{
-    struct ipb_rank_row r;
-    memset(&r, 0, sizeof(r));
-    r.rank = rank;
-    snprintf(r.host, sizeof(r.host), "%s", host);
-    r.pipelines = pipelines;
-    r.bytes = bytes;
-    r.buffers = buffers;
-    r.elapsed_s = elapsed;
-    r.compute_s = compute;
-    return r;
-}
-
-static const struct ipb_run_meta meta_default = {
-    .version = "0.1.0",
-    .run_id = "run-0001",
-    .timestamp = "2025-01-02T03:04:05Z",
-    .aio_engine = NULL,
-};
-
-static void assert_near_(double got, double want, double tol, const char *expr, const char *file,
-                         int line)
-{
-    if (!(fabs(got - want) <= tol)) {
-        print_error("%s = %.17g, expected %.17g within %.3g\n", expr, got, want, tol);
-        _fail(file, line);
-    }
-}
-#define assert_near(got, want, tol) assert_near_((got), (want), (tol), #got, __FILE__, __LINE__)
 
 /* ---- ipb_rank_row_fill ---------------------------------------------------------------------- */
 
@@ -169,12 +131,12 @@ static void test_record_arithmetic(void **state)
     /* Three ranks on hosts a, b, a: elapsed 4, 5.5 (the slowest) and 3. Byte counts that are not
      * round in MiB, so the arithmetic is checked to the last bit. */
     struct ipb_rank_row rows[3];
-    rows[0] = rank_row(0, "a", 2, 10 * MIB + 12345, 41, 4.0, 0.75);
-    rows[1] = rank_row(1, "b", 2, 12 * MIB + 1, 49, 5.5, 0.5);
-    rows[2] = rank_row(2, "a", 2, 3 * MIB, 12, 3.0, 0.25);
+    rows[0] = unit_rank_row(0, "a", 2, 10 * MIB + 12345, 41, 4.0, 0.75);
+    rows[1] = unit_rank_row(1, "b", 2, 12 * MIB + 1, 49, 5.5, 0.5);
+    rows[2] = unit_rank_row(2, "a", 2, 3 * MIB, 12, 3.0, 0.25);
     struct ipb_record rec;
     memset(&rec, 0x5a, sizeof(rec));
-    ipb_record_fill(&rec, &o, &meta_default, rows, 3);
+    ipb_record_fill(&rec, &o, UNIT_META, rows, 3);
 
     const uint64_t bytes = 25 * MIB + 12346;
     assert_string_equal(rec.version, "0.1.0");
@@ -216,9 +178,9 @@ static void test_record_compute_off_is_nan(void **state)
     ipb_options_defaults(&o);
     o.compute_sparsity = 0;
     /* The compute stage still takes a few nanoseconds of bookkeeping: no number for it. */
-    struct ipb_rank_row row = rank_row(0, "n", 1, 8 * MIB, 32, 2.0, 1e-6);
+    struct ipb_rank_row row = unit_rank_row(0, "n", 1, 8 * MIB, 32, 2.0, 1e-6);
     struct ipb_record rec;
-    ipb_record_fill(&rec, &o, &meta_default, &row, 1);
+    ipb_record_fill(&rec, &o, UNIT_META, &row, 1);
     assert_true(isnan(rec.compute_throughput_mib_s));
     assert_dbl_eq(rec.throughput_mib_s, 4.0);
     assert_int_equal(rec.compute_sparsity, 0);
@@ -245,9 +207,9 @@ static void test_record_nodes_distinct_hosts(void **state)
     for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
         struct ipb_rank_row rows[6];
         for (unsigned i = 0; i < cases[c].n; i++)
-            rows[i] = rank_row(i, cases[c].hosts[i], 1, MIB, 4, 1.0, 0.5);
+            rows[i] = unit_rank_row(i, cases[c].hosts[i], 1, MIB, 4, 1.0, 0.5);
         struct ipb_record rec;
-        ipb_record_fill(&rec, &o, &meta_default, rows, cases[c].n);
+        ipb_record_fill(&rec, &o, UNIT_META, rows, cases[c].n);
         assert_int_equal(rec.nodes, cases[c].nodes);
         assert_int_equal(rec.ranks, cases[c].n);
         assert_int_equal(rec.pipelines, cases[c].n);
@@ -261,13 +223,13 @@ static void test_record_min_max_rank_throughput(void **state)
     ipb_options_defaults(&o);
     /* 2, 8, 0.5 and 4 MiB/s: min and max are not the first or last rank. */
     struct ipb_rank_row rows[4] = {
-        rank_row(0, "a", 1, 4 * MIB, 16, 2.0, 0.5),
-        rank_row(1, "a", 1, 16 * MIB, 64, 2.0, 0.5),
-        rank_row(2, "a", 1, 1 * MIB, 4, 2.0, 0.5),
-        rank_row(3, "a", 1, 8 * MIB, 32, 2.0, 0.5),
+        unit_rank_row(0, "a", 1, 4 * MIB, 16, 2.0, 0.5),
+        unit_rank_row(1, "a", 1, 16 * MIB, 64, 2.0, 0.5),
+        unit_rank_row(2, "a", 1, 1 * MIB, 4, 2.0, 0.5),
+        unit_rank_row(3, "a", 1, 8 * MIB, 32, 2.0, 0.5),
     };
     struct ipb_record rec;
-    ipb_record_fill(&rec, &o, &meta_default, rows, 4);
+    ipb_record_fill(&rec, &o, UNIT_META, rows, 4);
     assert_dbl_eq(rec.rank_throughput_min_mib_s, 0.5);
     assert_dbl_eq(rec.rank_throughput_max_mib_s, 8.0);
     assert_dbl_eq(rec.throughput_mib_s, 14.5);
@@ -279,9 +241,9 @@ static void test_record_aio_engine_and_label(void **state)
     (void)state;
     struct ipb_options o;
     ipb_options_defaults(&o);
-    struct ipb_rank_row row = rank_row(0, "n", 1, MIB, 4, 1.0, 0.5);
+    struct ipb_rank_row row = unit_rank_row(0, "n", 1, MIB, 4, 1.0, 0.5);
     struct ipb_record rec;
-    struct ipb_run_meta meta = meta_default;
+    struct ipb_run_meta meta = *UNIT_META;
 
     meta.aio_engine = "";
     ipb_record_fill(&rec, &o, &meta, &row, 1);
@@ -307,10 +269,10 @@ static void test_record_zero_elapsed(void **state)
     /* A run in which nothing completed: zeros, no division by zero. */
     struct ipb_options o;
     ipb_options_defaults(&o);
-    struct ipb_rank_row rows[2] = {rank_row(0, "a", 1, 0, 0, 0.0, 0.0),
-                                   rank_row(1, "b", 1, 0, 0, 0.0, 0.0)};
+    struct ipb_rank_row rows[2] = {unit_rank_row(0, "a", 1, 0, 0, 0.0, 0.0),
+                                   unit_rank_row(1, "b", 1, 0, 0, 0.0, 0.0)};
     struct ipb_record rec;
-    ipb_record_fill(&rec, &o, &meta_default, rows, 2);
+    ipb_record_fill(&rec, &o, UNIT_META, rows, 2);
     assert_dbl_eq(rec.elapsed_s, 0.0);
     assert_dbl_eq(rec.throughput_mib_s, 0.0);
     assert_dbl_eq(rec.rank_throughput_min_mib_s, 0.0);
@@ -576,7 +538,7 @@ static void test_collect_steps_two_ranks(void **state)
     struct ipb_results res;
     memset(&res, 0, sizeof(res));
     memset(lat, 0x5a, IPB_LAT_NKINDS * sizeof(*lat));
-    ipb_results_build(&res, &o, &meta_default, rows, 2, pipes, 4, sum0, lat);
+    ipb_results_build(&res, &o, UNIT_META, rows, 2, pipes, 4, sum0, lat);
 
     assert_ptr_equal(res.ranks, rows);
     assert_int_equal(res.nranks, 2);

@@ -1,25 +1,10 @@
 /* Unit tests for src/stats.c: Welford/Chan moments and the summary of a series. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-
-#include <cmocka.h>
+#include "unit.h"
 
 #include <math.h>
 #include <stdio.h>
 
 #include "stats.h"
-
-static void assert_near_(double got, double want, double tol, const char *expr, const char *file,
-                         int line)
-{
-    if (!(fabs(got - want) <= tol)) {
-        print_error("%s = %.17g, expected %.17g within %.3g\n", expr, got, want, tol);
-        _fail(file, line);
-    }
-}
-#define assert_near(got, want, tol) assert_near_((got), (want), (tol), #got, __FILE__, __LINE__)
 
 static void test_moments_merge(void **state)
 {
