@@ -12,7 +12,6 @@ Run by `make check` (tests/test_analysis.sh), which exports IPB_BIN and IPB_MPIE
 import math
 import os
 import re
-import shutil
 import struct
 import subprocess
 import sys
@@ -26,6 +25,7 @@ ANALYSIS = os.path.join(HERE, "..", "analysis")
 ORIGINAL = os.path.join(HERE, "data", "original")
 sys.path.insert(0, ANALYSIS)
 
+from ipb_launch import bench_path, launcher  # noqa: E402
 import ipb_plot as P  # noqa: E402
 import ipb_results as R  # noqa: E402
 
@@ -41,20 +41,6 @@ SWEEP = [
 ]
 BUFFER_KIB = 64
 RECV_DELAY = 0.02
-
-
-def launcher(np_):
-    mpiexec = os.environ.get("IPB_MPIEXEC") or shutil.which("mpirun") or "mpiexec"
-    if os.environ.get("IPB_MPI_FLAVOUR", "openmpi") == "mpich":
-        return [mpiexec, "-n", str(np_)]
-    return [mpiexec, "--oversubscribe", "--bind-to", "none", "-np", str(np_)]
-
-
-def bench_path():
-    b = os.environ.get("IPB_BIN") or shutil.which("io-pipeline-bench")
-    if not b or not os.access(b, os.X_OK):
-        pytest.fail("set IPB_BIN to the io-pipeline-bench program (make check does)")
-    return b
 
 
 @pytest.fixture(scope="session")

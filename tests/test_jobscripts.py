@@ -36,6 +36,8 @@ import time
 import h5py
 import pytest
 
+from ipb_launch import bench_path as bench, launcher as mpirun_words, mpich, mpiexec
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.dirname(HERE)
 JOBS = os.path.join(TOP, "job-scripts")
@@ -46,30 +48,6 @@ CLUSTER = os.path.join(HERE, "slurm-cluster.sh")
 SHORT = ["--duration", "0.3", "--recv-delay", "0.02", "--buffer-size", "64"]
 SLURM_NODES = 4
 JOB_TIMEOUT = 300  # seconds for one sbatch job, queueing included (a loaded CI machine)
-
-
-def bench():
-    b = os.environ.get("IPB_BIN") or shutil.which("io-pipeline-bench")
-    if not b or not os.access(b, os.X_OK):
-        pytest.fail("set IPB_BIN to the io-pipeline-bench program (make check does)")
-    return os.path.abspath(b)
-
-
-def mpiexec():
-    return os.environ.get("IPB_MPIEXEC") or shutil.which("mpirun") or "mpirun"
-
-
-def mpich():
-    """Is the program built with MPICH (else Open MPI)?"""
-    return os.environ.get("IPB_MPI_FLAVOUR", "openmpi") == "mpich"
-
-
-def mpirun_words(np_):
-    """The launcher's words for np_ ranks on this oversubscribed machine: Open MPI needs
-    --oversubscribe and --bind-to none; MPICH's Hydra oversubscribes and binds nothing unasked."""
-    if mpich():
-        return [mpiexec(), "-n", str(np_)]
-    return [mpiexec(), "--oversubscribe", "--bind-to", "none", "-np", str(np_)]
 
 
 def srun_mpi():

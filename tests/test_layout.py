@@ -18,24 +18,12 @@ import subprocess
 import h5py
 import pytest
 
+from ipb_launch import bench_path, launcher
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 REFERENCE = os.path.join(HERE, "data", "release-0.1.0")
 REF_H5 = os.path.join(REFERENCE, "run.h5")
 REF_DAT = os.path.join(REFERENCE, "run.dat")
-
-
-def launcher(np_):
-    mpiexec = os.environ.get("IPB_MPIEXEC") or shutil.which("mpirun") or "mpiexec"
-    if os.environ.get("IPB_MPI_FLAVOUR", "openmpi") == "mpich":
-        return [mpiexec, "-n", str(np_)]
-    return [mpiexec, "--oversubscribe", "--bind-to", "none", "-np", str(np_)]
-
-
-def bench_path():
-    b = os.environ.get("IPB_BIN") or shutil.which("io-pipeline-bench")
-    if not b or not os.access(b, os.X_OK):
-        pytest.fail("set IPB_BIN to the io-pipeline-bench program (make check does)")
-    return b
 
 
 def run_bench(d, *extra):
