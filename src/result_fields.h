@@ -16,10 +16,10 @@
  * snake_case with their unit (_s, _bytes, _mib_s, _kib, _mib).
  *
  * Order is layout. The .dat files and HDF5 files of earlier releases are read by column
- * position and compound member order (tests/data/release-0.1.0 holds files written by 0.1.0,
- * and tests/test_results.c compares against them), so existing fields never move and new record
- * fields only ever go at the end of the record (readers of old .dat files find the old columns
- * where they were).
+ * position and compound member order (tests/data/release-0.1.0 holds files written by 0.1.0;
+ * tests/test_result_fields.c and tests/test_layout.py compare against them), so existing fields
+ * never move and new record fields only ever go at the end of the record (readers of old .dat
+ * files find the old columns where they were).
  *
  * HOW TO ADD A LATENCY KIND (a histogram of one more kind of operation, e.g. "open"):
  *   1. one line at the end of IPB_LAT_KINDS_ADDED:
