@@ -237,8 +237,9 @@ static int opt_recv_phase(struct parse *ps, const char *v)
 static int opt_recv_model(struct parse *ps, const char *v)
 {
     if (ipb_recv_model_find(v, &ps->o->recv_model) != 0)
-        return fail(ps, v, "unknown receive-delay model (one of: constant, uniform, normal, "
-                           "exponential)");
+        return fail(ps, v,
+                    "unknown receive-delay model (one of: constant, uniform, normal, "
+                    "exponential)");
     return IPB_OK;
 }
 
@@ -459,8 +460,7 @@ static int check_combinations(struct parse *ps)
     return IPB_OK;
 }
 
-int ipb_options_parse(int argc, char *const argv[], struct ipb_options *o, char *err,
-                      size_t errlen)
+int ipb_options_parse(int argc, char *const argv[], struct ipb_options *o, char *err, size_t errlen)
 {
     struct parse ps = {.o = o, .err = err, .errlen = errlen};
     err[0] = '\0';
@@ -487,7 +487,8 @@ int ipb_options_parse(int argc, char *const argv[], struct ipb_options *o, char 
         }
         if (spec == NULL) {
             char v[IPB_PATH_MAX];
-            snprintf(err, errlen, "unknown option '%s' (see --help)", ipb_text_escape(a, v, sizeof(v)));
+            snprintf(err, errlen, "unknown option '%s' (see --help)",
+                     ipb_text_escape(a, v, sizeof(v)));
             return IPB_EBADINPUT;
         }
         char optname[64];
