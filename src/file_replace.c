@@ -209,12 +209,12 @@ static int fsync_dir(const char *dir)
     return rc;
 }
 
-/* Give the temporary the file's permissions, group and (as root) owner; a new file gets what
- * open(0666) would give it. */
+/* Give the temporary the file's permissions, group and (as root) owner (st: the file's, NULL
+ * when there is no file); a new file gets what open(0666) would give it. */
 static int set_attributes(struct ipb_replace *r, const struct stat *st, char *err, size_t errlen)
 {
     const char *opt = OPT(r->names);
-    if (!r->copied) {
+    if (st == NULL) {
         /* mkostemp() made it 0600. Reading the umask by setting it: see ipb_replace_begin. */
         mode_t mask = umask(0);
         umask(mask);
@@ -273,10 +273,11 @@ int ipb_replace_begin(struct ipb_replace *r, const struct ipb_replace_names *nam
         goto fail;
     }
 
-    /* An empty file is treated as a missing one: nothing to copy, and the replacement gets a
-     * new file's mode (as the results file always has: a job script may create it empty). */
+    /* An empty file has nothing to copy (a job script may create the results file empty), but
+     * it is still the user's file: the replacement keeps its mode, group and owner. */
     struct stat st;
-    if (stat(w->path, &st) == 0 && st.st_size > 0) {
+    const bool exists = stat(w->path, &st) == 0;
+    if (exists && st.st_size > 0) {
         r->copied = true;
         int src = open(w->path, O_RDONLY | O_CLOEXEC);
         if (src < 0 || copy_file(src, r->fd) != 0) {
@@ -288,7 +289,7 @@ int ipb_replace_begin(struct ipb_replace *r, const struct ipb_replace_names *nam
         }
         close(src);
     }
-    if (set_attributes(r, &st, err, errlen) != 0)
+    if (set_attributes(r, exists ? &st : NULL, err, errlen) != 0)
         goto fail;
     return 0;
 fail:

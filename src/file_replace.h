@@ -61,7 +61,8 @@ struct ipb_replace {
     char tmp[2 * IPB_REPLACE_PATH_MAX]; /* write the new contents here */
     int fd;                             /* read-write on tmp, at its end; closed by commit/abort */
     bool copied; /* tmp starts as a copy of the file; false: the file is missing or empty, and
-                  * tmp starts empty with a new file's mode (0666 & ~umask) */
+                  * tmp starts empty (with the empty file's mode and owner, or a new file's
+                  * mode, 0666 & ~umask, when there is none) */
     struct ipb_replace_where where;
 
     /* Private. */

@@ -338,7 +338,7 @@ static void test_replace_keeps_content_mode_owner(void **state)
     assert_int_equal(ipb_replace_lock_path(lp, strlen(c->file) + 5, c->file), -1);
 }
 
-static void test_new_file_gets_umask_mode(void **state)
+static void test_new_file_gets_umask_mode_empty_file_keeps_its_own(void **state)
 {
     struct ctx *c = *state;
     char path[256], err[1024];
@@ -358,18 +358,27 @@ static void test_new_file_gets_umask_mode(void **state)
     snprintf(path, sizeof(path), "%s/new.lock", c->dir);
     assert_int_equal(access(path, F_OK), 0);
 
-    /* An empty file counts as a new one (nothing copied, a new file's mode). */
+    /* An empty file has nothing to copy, but it is the user's: its mode (and, as root, owner
+     * and group) stay, whatever the umask says. */
     snprintf(path, sizeof(path), "%s/empty", c->dir);
     put(path, "", 0);
-    assert_int_equal(chmod(path, 0600), 0);
-    old = umask(022);
+    assert_int_equal(chmod(path, 0660), 0);
+    if (geteuid() == 0)
+        assert_int_equal(chown(path, 1234, 4321), 0);
+    old = umask(077);
     rc = ipb_replace_begin(&r, &names, path, err, sizeof(err));
     umask(old);
     assert_int_equal(rc, 0);
     assert_false(r.copied);
+    assert_int_equal(write(r.fd, "first", 5), 5);
     assert_int_equal(ipb_replace_commit(&r, err, sizeof(err)), 0);
     assert_int_equal(stat(path, &st), 0);
-    assert_int_equal(st.st_mode & 07777, 0644);
+    assert_int_equal(st.st_mode & 07777, 0660);
+    if (geteuid() == 0) {
+        assert_int_equal(st.st_uid, 1234);
+        assert_int_equal(st.st_gid, 4321);
+    }
+    assert_true(has(path, "first"));
 }
 
 static void test_symlink_target_replaced(void **state)
@@ -679,7 +688,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         T(test_replace_keeps_content_mode_owner),
-        T(test_new_file_gets_umask_mode),
+        T(test_new_file_gets_umask_mode_empty_file_keeps_its_own),
         T(test_symlink_target_replaced),
         T(test_abort_leaves_original),
         T(test_lock_file_not_creatable),
