@@ -568,7 +568,7 @@ void ipb_gendoc_options_md(FILE *out)
             fprintf(out, "`%s`", d->dflt);
         fputs(" |\n", out);
     }
-    fputs("\nMethods (the values of `--method`, from the registry in `src/methods.c`):\n\n"
+    fputs("\nMethods (the values of `--method`, from the registry in `src/method.c`):\n\n"
           "| method | alias | what it does |\n"
           "|---|---|---|\n",
           out);

@@ -49,6 +49,17 @@
  * hand; the rank and pipeline rows take every kind and stage in list order. Never add to the
  * _ORIGINAL lists.
  *
+ * HOW TO ADD AN ORDINARY RECORD FIELD: one X(...) line in IPB_RESULT_FIELDS, right before the
+ * IPB_LAT_KINDS_ADDED line (after every field a release wrote); bump IPB_H5_LAYOUT_VERSION.
+ *
+ * Releases freeze the order. Columns added since the last release (new fields, the _ADDED kinds'
+ * and stages' columns) may still move among themselves, since no release wrote them: adding a
+ * field before the _ADDED lines shifts their columns. When a release is cut, put the files it
+ * writes under tests/data/release-<version>/ (tests/test_result_fields.c and
+ * tests/test_layout.py then hold its layout, as they hold 0.1.0's) and move the kinds and
+ * stages it added out of the _ADDED lists into the frozen part, placed by hand as the original
+ * ones are.
+ *
  * The lists of kinds and stages take two arguments: K (or S), the macro applied to each entry,
  * and X, passed through to it as its first argument (a field macro, or a variable name for fill
  * code); a plain X-macro cannot expand one list inside another list's expansion. */

@@ -33,7 +33,7 @@ struct ipb_run_context {
     char mount_source[IPB_PATH_MAX];
     char mount_options[IPB_CTX_STR]; /* per-mount options ("rw,relatime") */
     char fs_options[IPB_CTX_STR];    /* the file system's own ("vers=4.2", "flock", ...) */
-    char omp_env[IPB_CTX_STR];       /* every OMP_* variable, "NAME=value" joined by spaces */
+    char omp_env[IPB_CTX_STR];       /* OMP_*, GOMP_*, KMP_*: "NAME=value" joined by spaces */
     int omp_max_threads;             /* omp_get_max_threads() when collected */
     char job_id[256];                /* SLURM_JOB_ID or PBS_JOBID, "" outside a batch job */
     char job_scheduler[16];          /* "slurm", "pbs" or "" */

@@ -5,7 +5,7 @@ Tables are checked by value against numbers computed here independently (h5py, o
 split of the .dat text); plots are checked to exist as PNG and PDF files with content, and the
 figures to hold the expected series with the expected heights.
 
-Run by `make check` (tests/test_analysis.sh), which exports IPB_BIN and IPB_MPIEXEC; by hand:
+Run by `make check` (through tests/run-pytest.sh), which exports IPB_BIN and IPB_MPIEXEC; by hand:
   IPB_BIN=build/src/io-pipeline-bench /usr/bin/python3 -m pytest -q tests/test_analysis.py
 """
 
