@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "clock.h"
+#include "record.h"
 
 struct ipb_progress {
     pthread_t thread;
@@ -28,9 +29,9 @@ void ipb_progress_format(char *out, size_t outlen, double t, unsigned long long 
                          unsigned long long prev_bytes, double dt, unsigned running,
                          unsigned nranks, bool local)
 {
-    const double mib = (double)bytes / 1048576.0;
-    const double rate = t > 0.0 ? mib / t : 0.0;
-    const double last = dt > 0.0 ? (double)(bytes - prev_bytes) / 1048576.0 / dt : 0.0;
+    const double mib = (double)bytes / IPB_MIB;
+    const double rate = ipb_mib_per_s(bytes, t);
+    const double last = ipb_mib_per_s(bytes - prev_bytes, dt);
     if (local)
         snprintf(out, outlen,
                  "[progress] %.1f s: rank 0 only: %.1f MiB written, %.3f MiB/s so far, %.3f "

@@ -32,6 +32,13 @@ struct ipb_pipeline_row {
 
 #define IPB_MIB 1048576.0
 
+/* bytes over seconds in MiB/s; 0 before anything was timed (seconds <= 0). The one formula of
+ * every throughput column: pipeline, rank, run and deadline. */
+static inline double ipb_mib_per_s(uint64_t bytes, double seconds)
+{
+    return seconds > 0.0 ? (double)bytes / IPB_MIB / seconds : 0.0;
+}
+
 /* Identity of a run that is not a measurement. */
 struct ipb_run_meta {
     const char *version;

@@ -16,7 +16,7 @@
 
 double ipb_pipeline_throughput(const struct ipb_pipeline_stats *s)
 {
-    return s->elapsed_s > 0.0 ? (double)s->bytes / IPB_MIB / s->elapsed_s : 0.0;
+    return ipb_mib_per_s(s->bytes, s->elapsed_s);
 }
 
 void ipb_rank_row_fill(struct ipb_rank_row *row, unsigned rank, const char *host,
@@ -27,6 +27,7 @@ void ipb_rank_row_fill(struct ipb_rank_row *row, unsigned rank, const char *host
     snprintf(row->host, sizeof(row->host), "%s", host);
     row->pipelines = npipelines;
     struct ipb_moments tp = {0};
+#define PLUS_STAGE(p, stage, text, meaning) +(p)->stage##_s
     /* count, min and max only: the buckets are merged by collect's reduction */
     uint64_t lat_count[IPB_LAT_NKINDS] = {0}, lat_min[IPB_LAT_NKINDS] = {0},
              lat_max[IPB_LAT_NKINDS] = {0};
@@ -41,11 +42,9 @@ void ipb_rank_row_fill(struct ipb_rank_row *row, unsigned rank, const char *host
         row->fsyncs += s->fsyncs;
         if (s->elapsed_s > row->elapsed_s)
             row->elapsed_s = s->elapsed_s;
-            /* What the stages do not account for: the pipeline's own bookkeeping, or a clock or
-             * accounting bug (docs/design.md). */
-#define PLUS_STAGE(p, stage, text, meaning) +(p)->stage##_s
+        /* What the stages do not account for: the pipeline's own bookkeeping, or a clock or
+         * accounting bug (docs/design.md). */
         double gap = fabs(s->elapsed_s - (0.0 IPB_STAGES(PLUS_STAGE, s)));
-#undef PLUS_STAGE
         if (gap > row->stage_gap_max_s)
             row->stage_gap_max_s = gap;
         double t = ipb_pipeline_throughput(s);
@@ -63,6 +62,7 @@ void ipb_rank_row_fill(struct ipb_rank_row *row, unsigned rank, const char *host
             lat_count[k] += h->count;
         }
     }
+#undef PLUS_STAGE
     row->pipe_tp_min_mib_s = npipelines ? tp.min : 0.0;
     row->pipe_tp_max_mib_s = npipelines ? tp.max : 0.0;
     row->pipe_tp_mean_mib_s = npipelines ? tp.mean : 0.0;
@@ -122,7 +122,7 @@ static double min_nan(double a, double b)
 
 static double rank_throughput(const struct ipb_rank_row *r)
 {
-    return r->elapsed_s > 0.0 ? (double)r->bytes / IPB_MIB / r->elapsed_s : 0.0;
+    return ipb_mib_per_s(r->bytes, r->elapsed_s);
 }
 
 static unsigned count_distinct_hosts(const struct ipb_rank_row *rows, unsigned n)
@@ -207,10 +207,8 @@ void ipb_record_fill(struct ipb_record *rec, const struct ipb_options *opts,
             signo = rows[i].stop_signal;
     snprintf(rec->interrupted, sizeof(rec->interrupted), "%s",
              signo ? ipb_interrupt_name((int)signo) : "no");
-    rec->deadline_throughput_mib_s = signo ? NAN
-                                     : opts->duration_s > 0.0
-                                         ? (double)rec->deadline_bytes / IPB_MIB / opts->duration_s
-                                         : 0.0;
+    rec->deadline_throughput_mib_s =
+        signo ? NAN : ipb_mib_per_s(rec->deadline_bytes, opts->duration_s);
     snprintf(rec->series_id, sizeof(rec->series_id), "%s",
              meta->series_id && *meta->series_id ? meta->series_id : meta->run_id);
     rec->repetition = meta->repetition;
