@@ -1,10 +1,5 @@
 /* Unit tests for src/options.c: the command line (docs/design.md, "Command line" and "Errors"). */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-
-#include <cmocka.h>
+#include "unit.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,15 +21,6 @@ static void assert_contains_(const char *hay, const char *needle, const char *fi
     }
 }
 #define assert_contains(hay, needle) assert_contains_((hay), (needle), __FILE__, __LINE__)
-
-static void assert_dbl_eq_(double got, double want, const char *expr, const char *file, int line)
-{
-    if (!(got == want)) {
-        print_error("%s = %.17g, expected %.17g\n", expr, got, want);
-        _fail(file, line);
-    }
-}
-#define assert_dbl_eq(got, want) assert_dbl_eq_((got), (want), #got, __FILE__, __LINE__)
 
 /* Run the parser over defaults on a NULL-terminated list of arguments (argv[0] added here). */
 static int parse_list(struct ipb_options *o, char *err, size_t errlen, const char *const *args)
@@ -797,15 +783,22 @@ static void test_error_message_fits_small_buffer(void **state)
 
 /* ---- --help -------------------------------------------------------------------------------- */
 
-static void test_usage_mentions_everything(void **state)
+/* What --help prints, as a string (malloc'd). */
+static char *usage_text(void)
 {
-    (void)state;
     char *text = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&text, &len);
     assert_non_null(f);
     ipb_options_usage(f, "io-pipeline-bench");
     assert_int_equal(fclose(f), 0);
+    return text;
+}
+
+static void test_usage_mentions_everything(void **state)
+{
+    (void)state;
+    char *text = usage_text();
     assert_non_null(text);
 
     static const char *const names[] = {
@@ -983,12 +976,7 @@ static void test_exit_statuses_documented(void **state)
         assert_true(strlen(ipb_status_doc(i)->doc) > 20);
     }
     assert_null(ipb_status_doc(ipb_status_count()));
-    char *text = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&text, &len);
-    assert_non_null(f);
-    ipb_options_usage(f, "io-pipeline-bench");
-    assert_int_equal(fclose(f), 0);
+    char *text = usage_text();
     assert_non_null(strstr(text, "Exit status: 0 success, 1 failure while running, 2 bad input, "
                                  "3 interrupted by a stop signal.\n"));
     free(text);

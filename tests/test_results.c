@@ -19,15 +19,6 @@
 
 /* ---- helpers ------------------------------------------------------------------------------- */
 
-static void assert_dbl_eq_(double got, double want, const char *expr, const char *file, int line)
-{
-    if (!(got == want)) {
-        print_error("%s = %.17g, expected exactly %.17g\n", expr, got, want);
-        _fail(file, line);
-    }
-}
-#define assert_dbl_eq(got, want) assert_dbl_eq_((got), (want), #got, __FILE__, __LINE__)
-
 static struct ipb_pipeline_stats pstats(uint64_t bytes, uint64_t iters, double elapsed, double recv,
                                         double compute, double write, double fsync)
 {

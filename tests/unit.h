@@ -28,6 +28,18 @@ static inline void assert_near_(double got, double want, double tol, const char 
 }
 #define assert_near(got, want, tol) assert_near_((got), (want), (tol), #got, __FILE__, __LINE__)
 
+/* got == want exactly (values that are binary-exact by construction), or the test fails naming
+ * the expression and both values. */
+static inline void assert_dbl_eq_(double got, double want, const char *expr, const char *file,
+                                  int line)
+{
+    if (!(got == want)) {
+        print_error("%s = %.17g, expected exactly %.17g\n", expr, got, want);
+        _fail(file, line);
+    }
+}
+#define assert_dbl_eq(got, want) assert_dbl_eq_((got), (want), #got, __FILE__, __LINE__)
+
 /* A rank's row as the record sees it: only what ipb_record_fill reads for throughput. */
 static inline struct ipb_rank_row unit_rank_row(unsigned rank, const char *host, uint64_t pipelines,
                                                 uint64_t bytes, uint64_t buffers, double elapsed,
