@@ -9,6 +9,8 @@ packages=(
     build-essential autoconf automake autoconf-archive libtool pkg-config
     openmpi-bin libopenmpi-dev libhdf5-openmpi-dev hdf5-tools
     libcmocka-dev liburing-dev fio
+    # test_jobscripts.py checks the order of fio's system calls (think, write, fsync) under strace
+    strace
     python3 python3-h5py python3-pandas python3-matplotlib python3-pytest
     # the job-script tests start a throw-away Slurm cluster (tests/slurm-cluster.sh)
     slurmctld slurmd slurm-client munge
