@@ -401,26 +401,60 @@ def split_launch(w):
     return w[0], launcher, opts
 
 
-def test_fio_side_by_side(work):
-    """fio-side-by-side.py, real fio and the real program: fio's runs (psync, io_uring) and
-    two methods at N=2 land in one .dat and one HDF5 file, fio's as method fio-<engine>; every
-    row's numbers add up (bytes = buffers x buffer size, one fsync per buffer, MiB / seconds =
-    throughput, deadline = MiB / duration); the table has one line per run, fio as the
-    reference, the methods' ratios to the fio run with the same engine and % of the ideal."""
+FIO_SCRIPT = os.path.join(JOBS, "fio-side-by-side.py")
+TABLE_HEAD = ("| recv delay (s) | arrivals | N | run | MiB/s mean [min-max] | % of ideal | "
+              "vs fio same-order (paired rounds) | deadline MiB/s | write p50 / p99 / p99.9 | "
+              "fsync p50 / p99 / p99.9 | arrival p50 / p99 / p99.9 |")
+
+
+def need_fio():
     if shutil.which("fio") is None:
         pytest.fail("fio is not installed (setup.sh installs it)")
+
+
+def table_rows(text):
+    """{run name: cells} of the table lines in text (the header and rule left out)."""
+    rows = {}
+    for l in text.splitlines():
+        if l.startswith("| ") and not l.startswith("| recv delay"):
+            cells = [c.strip() for c in l.split("|")[1:-1]]
+            rows[(cells[1], cells[3])] = cells
+    return rows
+
+
+def fio_json_ios(path):
+    """(writes, fsyncs) fio itself reports, summed over the jobs of one kept JSON+ output."""
+    import json
+    with open(path) as f:
+        jobs = json.load(f)["jobs"]
+    return (sum(j["write"]["total_ios"] for j in jobs),
+            sum(j.get("sync", {}).get("total_ios", 0) for j in jobs))
+
+
+def test_fio_side_by_side(work):
+    """fio-side-by-side.py, real fio and the real program, closed arrivals: both fio baselines
+    (same-order and fsync-after-think, psync and io_uring) and two methods at N=2 land in one
+    .dat and one HDF5 file; every row's numbers add up (bytes = buffers x buffer size, one fsync
+    per buffer, MiB / seconds = throughput, deadline = MiB / duration); fio's rows count its
+    durable writes only, checked against fio's own JSON (fsync-after-think: the writes whose
+    fsync completed, fewer than it issued; same-order: every O_SYNC write); the --markdown file
+    is the printed table, with its columns, the same-order fio as the reference and the
+    methods' ratios to it and % of the ideal from the very rows."""
+    need_fio()
     dat, h5 = os.path.join(work, "r.dat"), os.path.join(work, "r.h5")
-    data = os.path.join(work, "data")
-    r = run([os.path.join(JOBS, "fio-side-by-side.py"), "--concurrency", "2",
+    data, md, kept = (os.path.join(work, x) for x in ("data", "t.md", "fio-json"))
+    r = run([FIO_SCRIPT, "--concurrency", "2", "--arrivals", "closed",
              "--recv-delay", "0.05", "--duration", "2", "--buffer-size", "64",
              "--methods", "openmp,aio-io_uring", "--fio-engines", "psync,io_uring",
-             "--dir", data, "--dat", dat, "--hdf5", h5, "--bin", bench(),
-             "--mpirun", mpiexec(), "--label", "side", "--settle", "2"],
-            timeout=120, env=env(), cwd=work)
+             "--dir", data, "--dat", dat, "--hdf5", h5, "--bin", bench(), "--markdown", md,
+             "--keep-fio-output", kept, "--mpirun", mpiexec(), "--label", "side",
+             "--settle", "1"], timeout=180, env=env(), cwd=work)
     assert r.returncode == 0, explain(r)
     _, rows = dat_rows(dat)
-    assert [x["method"] for x in rows] == ["fio-psync", "fio-io_uring", "openmp", "aio"], \
-        explain(r)
+    assert [(x["method"], x["aio engine"]) for x in rows] == [
+        ("fio-same-order", "psync"), ("fio-fsync-after", "psync"),
+        ("fio-same-order", "io_uring"), ("fio-fsync-after", "io_uring"),
+        ("openmp", "-"), ("aio", "io_uring")], explain(r)
     buf = 64 * 1024
     for x in rows:
         what = f"{x['method']}: {x}"
@@ -431,27 +465,206 @@ def test_fio_side_by_side(work):
         assert abs(mib - nbytes / 2**20) <= 0.0005, what
         assert abs(float(x["aggregate overall throughput (MiB/s)"]) - mib / secs) <= 0.002, what
         assert x["label"] == "side" and x["concurrency"] == "2", what
-    for x in rows[:2]:  # fio's time-based runs stop issuing at the runtime
+    for x in rows[:4]:  # fio's time-based runs stop issuing at the runtime
         assert abs(float(x["deadline throughput (MiB/s)"]) - float(x["MiB xferred"]) / 2) \
             <= 0.002, x
-        assert x["aio engine"] == x["method"][4:], x
+        variant = "same-order" if x["method"] == "fio-same-order" else "fsync-after-think"
+        writes, syncs = fio_json_ios(os.path.join(
+            kept, f"r0-d0.05-closed-n2-{x['aio engine']}-{variant}.json"))
+        if variant == "same-order":  # O_SYNC: every write durable, no separate fsync
+            assert syncs == 0 and int(x["buffers"]) == writes, (x, writes, syncs)
+            assert x["fsync p99 (s)"] == "nan", x
+        else:  # only the writes whose fsync completed; the job ends before its last fsync
+            assert int(x["buffers"]) == syncs < writes, (x, writes, syncs)
     assert not os.listdir(data), f"files left in {data}: {os.listdir(data)}"
     _, runs = h5_runs(h5)
     assert [x["method"] for x in runs] == [x["method"] for x in rows]
     assert [x["xferred_bytes"] for x in runs] == [int(x["bytes"]) for x in rows]
-    # the table: a line per (delay, N, run kind); fio the reference; ratios and % of ideal
-    # from the very rows above
-    lines = {l.split("|")[3].strip(): [c.strip() for c in l.split("|")[1:-1]]
-             for l in r.stdout.splitlines() if l.startswith("| 0.05 | 2 |")}
-    assert sorted(lines) == sorted(["fio-psync", "fio-io_uring", "openmp", "aio-io_uring"]), \
-        explain(r)
-    assert lines["fio-psync"][5] == "1 (reference)", explain(r)
-    tput = {x["method"]: float(x["aggregate overall throughput (MiB/s)"]) for x in rows}
+    # the table: printed and in --markdown, a line per run; same-order fio the reference
+    with open(md) as f:
+        table = f.read()
+    assert table in r.stdout and TABLE_HEAD in table.splitlines(), explain(r)
+    lines = table_rows(table)
+    assert sorted(lines) == sorted(("closed", n) for n in (
+        "fio-psync same-order", "fio-psync fsync-after-think", "fio-io_uring same-order",
+        "fio-io_uring fsync-after-think", "openmp", "aio-io_uring")), table
+    assert all(len(c) == 11 and c[0] == "0.05" and c[2] == "2" for c in lines.values()), table
+    tput = {(x["method"], x["aio engine"]): float(x["aggregate overall throughput (MiB/s)"])
+            for x in rows}
     ideal = 2 * 64 / 1024 / 0.05
-    for name, method, ref in (("openmp", "openmp", "fio-psync"),
-                              ("aio-io_uring", "aio", "fio-io_uring")):
-        assert abs(float(lines[name][5]) - tput[method] / tput[ref]) <= 0.01, explain(r)
-        assert abs(float(lines[name][6]) - 100 * tput[method] / ideal) <= 0.1, explain(r)
+    for name, key, ref in (
+            ("fio-psync same-order", ("fio-same-order", "psync"), None),
+            ("fio-psync fsync-after-think", ("fio-fsync-after", "psync"),
+             ("fio-same-order", "psync")),
+            ("openmp", ("openmp", "-"), ("fio-same-order", "psync")),
+            ("aio-io_uring", ("aio", "io_uring"), ("fio-same-order", "io_uring"))):
+        c = lines[("closed", name)]
+        assert abs(float(c[4].split()[0]) - tput[key]) <= 0.051, (name, c)
+        if ref is None:
+            assert c[6] == "1 (reference)", c
+        else:  # one round: mean, min and max are that round's ratio
+            want = tput[key] / tput[ref]
+            assert all(abs(float(v) - want) <= 0.006
+                       for v in re.findall(r"[0-9.]+", c[6])), (name, c, want)
+        assert abs(float(c[5]) - 100 * tput[key] / ideal) <= 0.1, (name, c)
+        assert c[10] == "-", c  # no arrival latency in closed mode
+    # the same-order fio's sync is inside its write: no fsync figure of its own
+    assert lines[("closed", "fio-psync same-order")][9] == "- / - / -", table
+
+
+def strace_events(prefix, datafile):
+    """The system calls of the thread (strace -ff: one file per thread) that opened datafile:
+    (open flags, [(seconds, call, argument text)]) for writes, syncs and sleeps."""
+    for path in glob.glob(prefix + ".*"):
+        with open(path) as f:
+            lines = f.read().splitlines()
+        opened = [l for l in lines if "openat(" in l and datafile in l]
+        if not opened:
+            continue
+        events = []
+        for l in lines:
+            m = re.match(r"(\d+):(\d+):(\d+\.\d+) (\w+)\((.*)", l)
+            if m and m.group(4) in ("pwrite64", "fsync", "fdatasync", "clock_nanosleep",
+                                     "nanosleep"):
+                t = int(m.group(1)) * 3600 + int(m.group(2)) * 60 + float(m.group(3))
+                events.append((t, m.group(4), m.group(5)))
+        return opened[0], events
+    pytest.fail(f"no thread of {prefix}.* opened {datafile}")
+
+
+def sleep_ns(arg):
+    m = re.search(r"tv_sec=(\d+), tv_nsec=(\d+)", arg)
+    return int(m.group(1)) * 10**9 + int(m.group(2))
+
+
+def test_fio_same_order_per_op_order(work):
+    """The order of fio's system calls, from strace on the very fio commands the script runs
+    (its --dry-run lines), one job, 1 s, 0.1 s think time. Same-order: the file opened O_SYNC,
+    never an fsync, and every write but the first comes right after a think-time sleep (think,
+    then a write that returns when durable: the pipelines' order). fsync-after-think: write,
+    sleep, fsync, write...: every fsync comes after a think time, not after its write."""
+    need_fio()
+    if shutil.which("strace") is None:
+        pytest.fail("strace is not installed (setup.sh installs it)")
+    data = os.path.join(work, "data")
+    os.mkdir(data)
+    r = run([FIO_SCRIPT, "--dry-run", "--concurrency", "1", "--recv-delay", "0.1",
+             "--duration", "1", "--buffer-size", "64", "--methods", "openmp",
+             "--fio-engines", "psync", "--dir", data, "--bin", bench(), "--mpirun", mpiexec()],
+            timeout=60, env=env(), cwd=work)
+    assert r.returncode == 0, explain(r)
+    cmds = {l.split(" | ")[4]: l.split(" | ", 5)[5] for l in r.stdout.splitlines()
+            if l.startswith("round ") and "| fio-psync " in l}
+    assert sorted(cmds) == ["fio-psync fsync-after-think", "fio-psync same-order"], explain(r)
+    for name, cmd in cmds.items():
+        jobdir = tempfile.mkdtemp(dir=data)
+        words = [w if not w.startswith("--directory=") else f"--directory={jobdir}"
+                 for w in shlex.split(cmd)]
+        prefix = os.path.join(work, name.split()[1])
+        s = run(["strace", "-ff", "-tt", "-o", prefix, "-e",
+                 "trace=openat,pwrite64,fsync,fdatasync,clock_nanosleep,nanosleep"] + words,
+                timeout=60)
+        assert s.returncode == 0, explain(s)
+        shutil.rmtree(jobdir)
+        opened, ev = strace_events(prefix, os.path.join(jobdir, "pipe.0.0"))
+        calls = [c for _, c, _ in ev]
+        writes = [i for i, c in enumerate(calls) if c == "pwrite64"]
+        assert 8 <= len(writes) <= 12, (name, calls)  # 1 s at one write per 0.1 s
+        thinks = lambda i: calls[i].endswith("nanosleep") and sleep_ns(ev[i][2]) >= 0.09e9
+        if name.endswith("same-order"):
+            assert "O_SYNC" in opened, opened
+            assert "fsync" not in calls and "fdatasync" not in calls, calls
+            for i in writes[1:]:  # a think gap before each write, after the previous write
+                assert thinks(i - 1) and calls[i - 2] == "pwrite64", (i, calls)
+                assert ev[i][0] - ev[i - 1][0] >= 0.09, (i, ev[i - 1:i + 1])
+        else:
+            assert "O_SYNC" not in opened, opened
+            syncs = [i for i, c in enumerate(calls) if c == "fsync"]
+            assert len(syncs) >= len(writes) - 1, calls
+            for i in syncs:  # write, think, fsync: the think falls between a write and its sync
+                assert thinks(i - 1) and calls[i - 2] == "pwrite64", (i, calls)
+
+
+def dry_run_names(text):
+    return [tuple(l.split(" | ")[:5]) for l in text.splitlines() if l.startswith("round ")]
+
+
+def test_fio_side_by_side_dry_run(work):
+    """--dry-run prints every run of the matrix and runs nothing: cells (delay, arrivals, N),
+    in each the fio baselines just before the methods, the second round backwards; fio's
+    same-order job thinks then writes O_SYNC (--sync=1), fsync-after-think has --fsync=1, the
+    open-mode fio job a rate of 1/delay per job and a Poisson process with --recv-model
+    exponential, and the benchmark's open runs --arrivals open."""
+    data = os.path.join(work, "data")
+    r = run([FIO_SCRIPT, "--dry-run", "--concurrency", "1,2", "--recv-delay", "0.05",
+             "--arrivals", "closed,open", "--rounds", "2", "--recv-model", "exponential",
+             "--methods", "sequential,openmp", "--fio-engines", "psync", "--dir", data,
+             "--bin", bench(), "--mpirun", mpiexec()], timeout=60, env=env(), cwd=work)
+    assert r.returncode == 0, explain(r)
+    assert not os.path.exists(data), "a dry run created the data directory"
+    so, fa = "fio-psync same-order", "fio-psync fsync-after-think"
+    rate = "fio-psync rate (closest equivalent, not the same schedule)"
+    cell = {("closed", 1): [so, fa, "sequential", "openmp"], ("closed", 2): [so, fa, "openmp"],
+            ("open", 1): [rate, "sequential", "openmp"], ("open", 2): [rate, "openmp"]}
+    want = []
+    order = [("closed", 1), ("closed", 2), ("open", 1), ("open", 2)]
+    for rnd in (0, 1):
+        for arr, n in (order if rnd == 0 else order[::-1]):
+            fio = [x for x in cell[(arr, n)] if x.startswith("fio-")]
+            meth = [x for x in cell[(arr, n)] if not x.startswith("fio-")]
+            names = fio + meth if rnd == 0 else fio[::-1] + meth[::-1]
+            want += [(f"round {rnd}", "recv 0.05", arr, f"N {n}", x) for x in names]
+    assert dry_run_names(r.stdout) == want, explain(r)
+    for l in r.stdout.splitlines():
+        if not l.startswith("round "):
+            continue
+        name, cmd = l.split(" | ")[4], l.split(" | ", 5)[5]
+        if name == so:
+            assert "--sync=1" in cmd and "--thinktime=50000" in cmd and "--fsync" not in cmd
+        elif name == fa:
+            assert "--fsync=1" in cmd and "--thinktime=50000" in cmd and "--sync=1" not in cmd
+        elif name == rate:
+            assert "--rate_iops=20" in cmd and "--rate_process=poisson" in cmd and \
+                "--sync=1" in cmd and "thinktime" not in cmd, l
+        else:
+            assert "--recv-model exponential" in cmd, l
+            assert ("--arrivals open" in cmd) == (" | open | " in l), l
+        if name.startswith("fio-"):
+            assert "--fallocate=none" in cmd and "--size=" in cmd, l
+
+
+def test_fio_side_by_side_open_mode(work):
+    """--arrivals open with real fio: fio's rate job is labelled the closest equivalent and its
+    arrival column is its write + sync latency, marked as a proxy and explained under the table;
+    its .dat row counts every O_SYNC write. The benchmark's open run is in the table with its
+    own arrival percentiles when its --help under the launcher lists --arrivals open, and is
+    otherwise skipped with a message saying so."""
+    need_fio()
+    dat, md = os.path.join(work, "r.dat"), os.path.join(work, "t.md")
+    r = run([FIO_SCRIPT, "--concurrency", "1", "--recv-delay", "0.05", "--duration", "1",
+             "--buffer-size", "64", "--arrivals", "open", "--methods", "openmp",
+             "--fio-engines", "psync", "--dir", os.path.join(work, "data"), "--dat", dat,
+             "--markdown", md, "--bin", bench(), "--mpirun", mpiexec(), "--settle", "1"],
+            timeout=120, env=env(), cwd=work)
+    assert r.returncode == 0, explain(r)
+    with open(md) as f:
+        table = f.read()
+    lines = table_rows(table)
+    rate = lines[("open", "fio-psync rate (closest equivalent, not the same schedule)")]
+    assert rate[6] == "1 (reference)" and rate[10].endswith("(*)"), rate
+    assert rate[10].split(" (*)")[0] == rate[8], rate  # O_SYNC: the write holds the sync
+    assert "(*) fio has no arrival times" in table and "schedule lag" in table, table
+    help_ = run(mpirun_words(1) + [bench(), "--help"], timeout=60, env=env())
+    if re.search(r"--arrivals\b.*\bopen\b", help_.stdout):
+        c = lines[("open", "openmp")]
+        assert all(re.fullmatch(r"[0-9.]+", v) for v in c[10].split(" / ")), c
+    else:
+        assert ("open", "openmp") not in lines, table
+        assert "has no --arrivals open" in r.stderr and "has no --arrivals open" in table, \
+            explain(r)
+    _, rows = dat_rows(dat)
+    fio = [x for x in rows if x["method"] == "fio-open-rate"]
+    assert len(fio) == 1 and int(fio[0]["buffers"]) == int(fio[0]["fsyncs"]) > 0, rows
 
 
 def test_pbs_scaling_dry_run(work):
