@@ -475,8 +475,8 @@ def main():
     runs = plan(args, delays, concurrency, arrivals_list, engines, methods)
     if args.dry_run:
         print(f"# fio-side-by-side --dry-run: {len(runs)} runs, {args.rounds} round(s); at "
-              f"least {len(runs) * (args.duration + 2) / 60:.0f} min (each run's duration "
-              "plus about 2 s to settle and start)")
+              f"least {len(runs) * (args.duration + 4) / 60:.0f} min (each run's duration "
+              "plus about 4 s to settle, start and import, as measured)")
         for r in runs:
             if r["kind"] == "fio":
                 what = shlex.join(fio_command(args, r["variant"], r["engine"], r["n"],
