@@ -14,8 +14,7 @@ double ipb_arrival_delay(const struct ipb_options *o, struct ipb_prng *g, bool f
     return d;
 }
 
-int ipb_arrivals_init(struct ipb_arrivals *a, const struct ipb_options *opts,
-                      struct ipb_prng *prng)
+int ipb_arrivals_init(struct ipb_arrivals *a, const struct ipb_options *opts, struct ipb_prng *prng)
 {
     memset(a, 0, sizeof(*a));
     a->opts = opts;

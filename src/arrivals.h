@@ -54,9 +54,9 @@ struct ipb_arrivals {
     struct ipb_prng *prng; /* the pipeline's receive stream (recv_model.h) */
     double *queue;         /* ring of the waiting buffers' arrival times, opts->backlog long */
     unsigned cap, head, len;
-    double next;     /* the next arrival not yet queued, dropped or taken (already drawn) */
-    uint64_t drawn;  /* arrivals drawn so far, next included */
-    uint64_t taken;  /* buffers taken and not abandoned */
+    double next;    /* the next arrival not yet queued, dropped or taken (already drawn) */
+    uint64_t drawn; /* arrivals drawn so far, next included */
+    uint64_t taken; /* buffers taken and not abandoned */
     uint64_t dropped;
     uint64_t abandoned;    /* taken buffers handed back: left waiting */
     uint64_t left_waiting; /* set by ipb_arrivals_finish */

@@ -10,8 +10,8 @@
  *       pipelines     one row per pipeline of every rank (IPB_PIPELINE_FIELDS)
  *       histograms/   the run's latency histograms (histogram.h), merged over every pipeline:
  *                     bucket_lower_ns, bucket_upper_ns (the bounds, inclusive) and one count
- *                     array per kind: write, fsync, iteration; attrs relative_error, and per
- *                     count array count, min_ns, max_ns (exact)
+ *                     array per kind: write, fsync, iteration, arrival; attrs
+ *                     relative_error, and per count array count, min_ns, max_ns (exact)
  *
  * Only rank 0 calls these; no MPI in here.
  *

@@ -49,14 +49,14 @@ struct ipb_pipeline_stats {
     int created; /* 1 once this run created the data file (O_EXCL succeeded) */
     int failed;  /* 1 if the pipeline stopped on an error */
     int error_errno;
-    int error_stage;                     /* enum ipb_stage */
-    uint64_t deadline_bytes;             /* bytes of iterations completed by t0 + duration */
-    uint64_t fsyncs;                     /* fsyncs completed in the timed phase */
+    int error_stage;         /* enum ipb_stage */
+    uint64_t deadline_bytes; /* bytes of iterations completed by t0 + duration */
+    uint64_t fsyncs;         /* fsyncs completed in the timed phase */
     /* The backlog (arrivals.h): one sample per completed iteration, the buffers waiting when it
      * took its buffer (0 in closed mode, and after a wait). */
     uint64_t backlog_samples, backlog_sum, backlog_max;
-    uint64_t dropped;                    /* open arrivals lost to a full queue (drop) */
-    uint64_t left_waiting;               /* open arrivals neither completed nor dropped at the end */
+    uint64_t dropped;      /* open arrivals lost to a full queue (drop) */
+    uint64_t left_waiting; /* open arrivals neither completed nor dropped at the end */
     struct ipb_hist lat[IPB_LAT_NKINDS]; /* latency histograms (result_fields.h) */
 } __attribute__((aligned(IPB_CACHE_LINE)));
 
@@ -97,9 +97,9 @@ struct ipb_pipeline {
     unsigned index;
     int fd;
     unsigned char *buf;
-    uint64_t offset;           /* next write offset == bytes in the file */
-    struct ipb_prng prng;      /* the compute stage's stream */
-    struct ipb_prng recv_prng; /* the receive delays' stream (recv_model.h) */
+    uint64_t offset;              /* next write offset == bytes in the file */
+    struct ipb_prng prng;         /* the compute stage's stream */
+    struct ipb_prng recv_prng;    /* the receive delays' stream (recv_model.h) */
     struct ipb_arrivals arrivals; /* --arrivals open: the schedule and queue (arrivals.h) */
     char path[IPB_PATH_MAX + 32];
 } __attribute__((aligned(IPB_CACHE_LINE)));

@@ -133,10 +133,12 @@
     IPB_RESULT_FIELDS_INSIGHT(X)                                                                   \
     X(STR, 8, arrivals, "arrivals", "%s", "--arrivals: closed or open")                            \
     X(U64, 0, backlog_bound, "backlog bound", "%" PRIu64, "--backlog (0: closed arrivals)")        \
-    X(STR, 8, backlog_policy, "backlog policy", "%s", "--backlog-policy: block or drop (-: closed)") \
+    X(STR, 8, backlog_policy, "backlog policy", "%s",                                              \
+      "--backlog-policy: block or drop (-: closed)")                                               \
     X(F64, 0, backlog_mean, "backlog mean", "%.3f",                                                \
       "buffers waiting when a pipeline took one, mean over every completed iteration (nan: none)") \
-    X(U64, 0, backlog_max, "backlog max", "%" PRIu64, "most buffers waiting at a take, any pipeline") \
+    X(U64, 0, backlog_max, "backlog max", "%" PRIu64,                                              \
+      "most buffers waiting at a take, any pipeline")                                              \
     X(U64, 0, dropped, "dropped", "%" PRIu64, "arrivals dropped on a full queue (open, drop)")     \
     X(U64, 0, left_waiting, "left waiting", "%" PRIu64,                                            \
       "open: arrivals by the end neither completed nor dropped (queued or held by the sender)")    \

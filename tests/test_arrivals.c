@@ -115,8 +115,8 @@ static void test_schedule_every_model_and_phase(void **state)
 static void test_delay_is_the_closed_loops_draw(void **state)
 {
     (void)state;
-    struct ipb_options o = opts_for(IPB_RECV_EXPONENTIAL, IPB_RECV_PHASE_RANDOM, 0.1, 10, 1,
-                                    IPB_BACKLOG_BLOCK);
+    struct ipb_options o =
+        opts_for(IPB_RECV_EXPONENTIAL, IPB_RECV_PHASE_RANDOM, 0.1, 10, 1, IPB_BACKLOG_BLOCK);
     struct ipb_prng g, h;
     ipb_recv_seed(&g, 9, 0, 0);
     ipb_recv_seed(&h, 9, 0, 0);
@@ -170,8 +170,8 @@ static void expect_end(struct fixture *f, double now)
     assert_int_equal(ipb_arrivals_ready(&f->a, now, &t), IPB_ARRIVAL_END);
 }
 
-static void expect_accounts(struct fixture *f, uint64_t arrived, uint64_t taken,
-                            uint64_t dropped, uint64_t left)
+static void expect_accounts(struct fixture *f, uint64_t arrived, uint64_t taken, uint64_t dropped,
+                            uint64_t left)
 {
     assert_int_equal(f->a.arrived, arrived);
     assert_int_equal(f->a.taken, taken);
@@ -187,7 +187,7 @@ static void test_block(void **state)
     (void)state;
     struct fixture f;
     fixture_start(&f, 100, 3, IPB_BACKLOG_BLOCK);
-    expect_wait_take(&f, 0.0, 1.0); /* busy from 1 to 5.5 */
+    expect_wait_take(&f, 0.0, 1.0);  /* busy from 1 to 5.5 */
     expect_take(&f, 5.5, 2.0, 3, 0); /* 2, 3, 4 queued, 5 held */
     expect_take(&f, 5.6, 3.0, 3, 0); /* 5 joined: 3, 4, 5 */
     expect_take(&f, 9.5, 4.0, 3, 0); /* 4, 5, 6 queued; 7, 8, 9 held */
@@ -208,9 +208,9 @@ static void test_drop(void **state)
     struct fixture f;
     fixture_start(&f, 100, 3, IPB_BACKLOG_DROP);
     expect_wait_take(&f, 0.0, 1.0);
-    expect_take(&f, 5.5, 2.0, 3, 1); /* 2, 3, 4 queued, 5 dropped */
-    expect_take(&f, 5.6, 3.0, 2, 0); /* nothing new: 3, 4 */
-    expect_take(&f, 9.5, 4.0, 3, 2); /* 4, 6, 7 queued; 8, 9 dropped */
+    expect_take(&f, 5.5, 2.0, 3, 1);   /* 2, 3, 4 queued, 5 dropped */
+    expect_take(&f, 5.6, 3.0, 2, 0);   /* nothing new: 3, 4 */
+    expect_take(&f, 9.5, 4.0, 3, 2);   /* 4, 6, 7 queued; 8, 9 dropped */
     expect_take(&f, 20.0, 6.0, 3, 10); /* 6, 7, 10 queued; 11..20 dropped */
     expect_take(&f, 20.1, 7.0, 2, 0);
     expect_take(&f, 20.2, 10.0, 1, 0);
@@ -328,16 +328,15 @@ static void test_invariant_random_load(void **state)
         for (int p = 0; p < 2; p++)
             for (uint64_t seed = 1; seed <= 5; seed++) {
                 const double duration = 20.0, delay = 0.01;
-                struct ipb_options o = opts_for(IPB_RECV_EXPONENTIAL, IPB_RECV_PHASE_RANDOM,
-                                                delay, duration, bounds[b], pols[p]);
+                struct ipb_options o = opts_for(IPB_RECV_EXPONENTIAL, IPB_RECV_PHASE_RANDOM, delay,
+                                                duration, bounds[b], pols[p]);
                 struct ipb_prng g, h, service;
                 ipb_recv_seed(&g, seed, 0, b);
                 ipb_recv_seed(&h, seed, 0, b);
                 ipb_prng_seed(&service, seed, 1, 2);
                 /* the schedule by hand: arrivals before the deadline */
                 uint64_t scheduled = 0;
-                for (double at = hand_delay(&o, &h, 0); at < duration;
-                     at += hand_delay(&o, &h, 1))
+                for (double at = hand_delay(&o, &h, 0); at < duration; at += hand_delay(&o, &h, 1))
                     scheduled++;
 
                 struct ipb_arrivals a;

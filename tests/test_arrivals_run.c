@@ -53,8 +53,8 @@ static const char *col(struct th_ctx *c, int k)
 static double f64(struct th_ctx *c, int k)
 {
     double v = 0;
-    TH_EXPECT(&c->r, th_f64(col(c, k), &v) == 0, "<%s> is \"%s\", not a number",
-              th_column_name(k), col(c, k));
+    TH_EXPECT(&c->r, th_f64(col(c, k), &v) == 0, "<%s> is \"%s\", not a number", th_column_name(k),
+              col(c, k));
     return v;
 }
 
@@ -96,18 +96,19 @@ static void check_common(struct th_ctx *c, const char *what, uint64_t buffer_byt
     uint64_t bytes = u64(c, COL_xferred_bytes), buffers = u64(c, COL_buffers);
     int nfiles = 0;
     uint64_t disk = bytes_on_disk(c, &nfiles);
-    TH_EXPECT(&c->r, (uint64_t)nfiles == u64(c, COL_pipelines), "%s: %d data files, %" PRIu64
-              " pipelines", what, nfiles, u64(c, COL_pipelines));
+    TH_EXPECT(&c->r, (uint64_t)nfiles == u64(c, COL_pipelines),
+              "%s: %d data files, %" PRIu64 " pipelines", what, nfiles, u64(c, COL_pipelines));
     TH_EXPECT(&c->r, disk == bytes, "%s: %" PRIu64 " bytes on disk, %" PRIu64 " reported", what,
               disk, bytes);
-    TH_EXPECT(&c->r, bytes == buffers * buffer_bytes, "%s: %" PRIu64 " bytes, %" PRIu64
-              " buffers of %" PRIu64, what, bytes, buffers, buffer_bytes);
+    TH_EXPECT(&c->r, bytes == buffers * buffer_bytes,
+              "%s: %" PRIu64 " bytes, %" PRIu64 " buffers of %" PRIu64, what, bytes, buffers,
+              buffer_bytes);
     double mib = f64(c, COL_xferred_mib), el = f64(c, COL_elapsed_s);
     TH_EXPECT(&c->r, fabs(mib - (double)bytes / 1048576.0) < 0.0006,
               "%s: %.3f MiB reported for %" PRIu64 " bytes", what, mib, bytes);
-    TH_EXPECT(&c->r, el > 0 && fabs(f64(c, COL_throughput_mib_s) - mib / el) < 0.002 * (1 + mib / el),
-              "%s: throughput %.3f MiB/s is not %.3f MiB / %.3f s", what,
-              f64(c, COL_throughput_mib_s), mib, el);
+    double tp = f64(c, COL_throughput_mib_s);
+    TH_EXPECT(&c->r, el > 0 && fabs(tp - mib / el) < 0.002 * (1 + mib / el),
+              "%s: throughput %.3f MiB/s is not %.3f MiB / %.3f s", what, tp, mib, el);
     /* each buffer's arrival latency contains its write (and its fsync): the percentiles of
      * the histograms keep that order bucket for bucket */
     double a50 = f64(c, COL_arrival_p50_s), a99 = f64(c, COL_arrival_p99_s);
@@ -132,10 +133,9 @@ static void check_accounted(struct th_ctx *c, const char *what, uint64_t per_pip
     uint64_t want = per_pipeline * u64(c, COL_pipelines);
     uint64_t got = u64(c, COL_buffers) + u64(c, COL_dropped) + u64(c, COL_left_waiting);
     TH_EXPECT(&c->r, got == want,
-              "%s: buffers %" PRIu64 " + dropped %" PRIu64 " + left waiting %" PRIu64
-              " = %" PRIu64 ", but %" PRIu64 " arrivals were scheduled",
-              what, u64(c, COL_buffers), u64(c, COL_dropped), u64(c, COL_left_waiting), got,
-              want);
+              "%s: buffers %" PRIu64 " + dropped %" PRIu64 " + left waiting %" PRIu64 " = %" PRIu64
+              ", but %" PRIu64 " arrivals were scheduled",
+              what, u64(c, COL_buffers), u64(c, COL_dropped), u64(c, COL_left_waiting), got, want);
 }
 
 /* ---- every method, both modes, at low load ------------------------------------------------- */
@@ -147,7 +147,7 @@ struct method_case {
 };
 
 static const struct method_case method_cases[] = {
-    {"sequential", NULL, 2, "1"}, {"openmp", NULL, 1, "3"},   {"fork", NULL, 2, "2"},
+    {"sequential", NULL, 2, "1"}, {"openmp", NULL, 1, "3"}, {"fork", NULL, 2, "2"},
     {"aio", "io_uring", 3, "2"},  {"aio", "posix", 1, "3"},
 };
 #define NMETHODS (sizeof method_cases / sizeof method_cases[0])
@@ -159,11 +159,15 @@ static void test_every_method_both_modes(void **state)
     for (size_t i = 0; i < NMETHODS; i++)
         for (int open = 0; open <= 1; open++) {
             const struct method_case *m = &method_cases[i];
-            const char *args[32] = {"--method",     m->method,   "--concurrency", m->concurrency,
-                                    "--duration",   "0.5",       "--buffer-size", "64",
-                                    "--recv-delay", "0.0078125", "--recv-phase",  "aligned",
-                                    "--arrivals",   open ? "open" : "closed",
-                                    "--output-file", "%s/d",     "--keep-files"};
+            const char *args[32] = {"--method",      m->method,
+                                    "--concurrency", m->concurrency,
+                                    "--duration",    "0.5",
+                                    "--buffer-size", "64",
+                                    "--recv-delay",  "0.0078125",
+                                    "--recv-phase",  "aligned",
+                                    "--arrivals",    open ? "open" : "closed",
+                                    "--output-file", "%s/d",
+                                    "--keep-files"};
             size_t n = 17;
             if (m->engine) {
                 args[n++] = "--aio-engine";
@@ -171,9 +175,8 @@ static void test_every_method_both_modes(void **state)
             }
             args[n] = NULL;
             char what[96];
-            snprintf(what, sizeof what, "%s%s%s, %s, %u rank(s)", m->method,
-                     m->engine ? " " : "", m->engine ? m->engine : "", open ? "open" : "closed",
-                     m->np);
+            snprintf(what, sizeof what, "%s%s%s, %s, %u rank(s)", m->method, m->engine ? " " : "",
+                     m->engine ? m->engine : "", open ? "open" : "closed", m->np);
             th_ctx_run(c, m->np, 40, args);
             expect_success(c);
             check_common(c, what, 64 * 1024);
@@ -210,11 +213,11 @@ static void test_every_method_both_modes(void **state)
 static void run_overloaded(struct th_ctx *c, const char *method, const char *mode,
                            const char *backlog, const char *policy)
 {
-    const char *args[32] = {"--method",         method,    "--concurrency", "2",
-                            "--duration",       "1",       "--buffer-size", "1024",
-                            "--compute-sparsity", "1",     "--recv-delay",  "0.0009765625",
-                            "--recv-phase",     "aligned", "--arrivals",    mode,
-                            "--output-file",    "%s/d",    "--keep-files"};
+    const char *args[32] = {"--method",           method,    "--concurrency", "2",
+                            "--duration",         "1",       "--buffer-size", "1024",
+                            "--compute-sparsity", "1",       "--recv-delay",  "0.0009765625",
+                            "--recv-phase",       "aligned", "--arrivals",    mode,
+                            "--output-file",      "%s/d",    "--keep-files"};
     size_t n = 19;
     if (backlog) {
         args[n++] = "--backlog";
@@ -272,12 +275,11 @@ static void test_overload_block_drop_closed(void **state)
         run_overloaded(c, methods[m], "open", "2", "drop");
         check_common(c, what, 1 << 20);
         check_accounted(c, what, per_pipeline);
-        TH_EXPECT(&c->r,
-                  u64(c, COL_dropped) > 0 && u64(c, COL_backlog_max) == 2 &&
-                      u64(c, COL_backlog_bound) == 2 &&
-                      strcmp(col(c, COL_backlog_policy), "drop") == 0,
-                  "%s: dropped %s, backlog max %s", what, col(c, COL_dropped),
-                  col(c, COL_backlog_max));
+        TH_EXPECT(
+            &c->r,
+            u64(c, COL_dropped) > 0 && u64(c, COL_backlog_max) == 2 &&
+                u64(c, COL_backlog_bound) == 2 && strcmp(col(c, COL_backlog_policy), "drop") == 0,
+            "%s: dropped %s, backlog max %s", what, col(c, COL_dropped), col(c, COL_backlog_max));
         /* nothing is held by a sender that drops: at most the queues are left */
         TH_EXPECT(&c->r, u64(c, COL_left_waiting) <= 2 * u64(c, COL_pipelines),
                   "%s: %s left waiting with queues of 2", what, col(c, COL_left_waiting));

@@ -1005,8 +1005,8 @@ static void test_documented_defaults_are_the_defaults(void **state)
          * arrivals only */
         int aio = strcmp(d->name, "aio-engine") == 0;
         int open = strncmp(d->name, "backlog", 7) == 0;
-        const char *argv[] = {"ipb", opt, d->dflt, aio ? "--method" : "--arrivals",
-                              aio ? "aio" : "open", NULL};
+        const char *argv[] = {
+            "ipb", opt, d->dflt, aio ? "--method" : "--arrivals", aio ? "aio" : "open", NULL};
         if (aio)
             want.method = ipb_method_find("aio");
         if (open)
