@@ -51,8 +51,11 @@ static void check_accepted(const struct ipb_options *o)
     FUZZ_CHECK(isfinite(ipb_options_recv_stddev(o)), "effective recv stddev");
     FUZZ_CHECK((unsigned)o->sync <= IPB_SYNC_NONE && (unsigned)o->aio_engine <= IPB_AIO_POSIX &&
                    (unsigned)o->recv_model < IPB_RECV_NMODELS &&
-                   (unsigned)o->recv_phase <= IPB_RECV_PHASE_ALIGNED,
+                   (unsigned)o->recv_phase <= IPB_RECV_PHASE_ALIGNED &&
+                   (unsigned)o->arrivals <= IPB_ARRIVALS_OPEN &&
+                   (unsigned)o->backlog_policy <= IPB_BACKLOG_DROP,
                "an enumeration out of range");
+    FUZZ_CHECK(o->backlog >= 1 && o->backlog <= IPB_MAX_BACKLOG, "backlog %u", o->backlog);
     /* output_base leaves room for ".<rank>.<pipeline>" (opt_output_file) */
     check_text("output file", o->output_base, sizeof(o->output_base) - 32, 0);
     check_text("dat path", o->dat_path, sizeof(o->dat_path), 1);
@@ -65,6 +68,9 @@ static void check_accepted(const struct ipb_options *o)
                "%s accepted with concurrency %u", o->method->name, o->concurrency);
     FUZZ_CHECK((o->method->flags & IPB_METHOD_USES_AIO_ENGINE) || o->aio_engine == IPB_AIO_AUTO,
                "--aio-engine accepted with method %s", o->method->name);
+    /* open arrivals need a rate: a zero delay would put every buffer of the run at t0 */
+    FUZZ_CHECK(o->arrivals != IPB_ARRIVALS_OPEN || o->recv_delay_s >= IPB_MIN_OPEN_RECV_DELAY_S,
+               "--arrivals open accepted with --recv-delay %g", o->recv_delay_s);
 }
 
 int ipb_fuzz_options(const uint8_t *data, size_t size, char *msg, size_t msglen)

@@ -10,8 +10,8 @@
  *       pipelines     one row per pipeline of every rank (IPB_PIPELINE_FIELDS)
  *       histograms/   the run's latency histograms (histogram.h), merged over every pipeline:
  *                     bucket_lower_ns, bucket_upper_ns (the bounds, inclusive) and one count
- *                     array per kind: write, fsync, iteration; attrs relative_error, and per
- *                     count array count, min_ns, max_ns (exact)
+ *                     array per kind: write, fsync, iteration, arrival; attrs
+ *                     relative_error, and per count array count, min_ns, max_ns (exact)
  *
  * Only rank 0 calls these; no MPI in here.
  *
@@ -27,9 +27,12 @@
 
 /* Bumped when the layout changes in a way that older readers or writers must not mix. */
 #define IPB_H5_LAYOUT_VERSION                                                                      \
-    3 /* 2: the latency statistics columns in /runs and                                            \
+    4 /* 2: the latency statistics columns in /runs and                                            \
             /run/<id>/histograms; 3: interrupted in /runs,                                         \
-            stop_signal in ranks */
+            stop_signal in ranks; 4: open arrivals (arrivals                                       \
+            .. left_waiting and arrival_* in /runs, the                                            \
+            backlog counters in ranks and pipelines, the                                           \
+            arrival histogram) */
 
 /* Before the run (bad input, exit 2, when it fails): path is an HDF5 file with our layout and
  * the same /runs fields as this binary, or an empty file, or does not exist; its directory is

@@ -12,6 +12,11 @@
  *                                                        '--> (sync end/none) ------> done
  *     done: another iteration while now - t0 < duration, else (sync end) FINAL_FSYNC
  *
+ * The recv timer: closed arrivals, the next receive delay; open arrivals (arrivals.h), the time
+ * until the next scheduled arrival when no buffer is waiting, and no timer at all when one is
+ * (the iteration goes straight to compute). An open pipeline also ends when nothing arrives
+ * before the deadline.
+ *
  * A pipeline advances only when all of its operations in flight have completed (inflight == 0),
  * so a cancelled fsync of a broken link can never be mistaken for the fsync of its resubmission.
  *
@@ -62,6 +67,10 @@ struct aio_pipe {
     unsigned inflight; /* operations submitted whose completion has not been reaped */
     uint64_t written;  /* bytes of the current buffer on file */
     bool recv_ok;      /* the recv timer fired (not cancelled) */
+    bool waiting;      /* open: the timer waits for the next arrival, not yet taken */
+    bool holding;      /* open: a buffer taken whose iteration has not completed */
+    uint64_t backlog;  /* the current buffer's backlog sample */
+    double arrival;    /* the current buffer's arrival, seconds since t0 (arrivals.h) */
     bool fsync_ok;     /* the current fsync completed */
     double t_iter;     /* this iteration started (the previous one's end, or t0) */
     double t_write;    /* the buffer's first write submitted */
@@ -83,10 +92,25 @@ struct aio_loop {
     int first_failed; /* the pipeline whose error the run reports, or -1 */
 };
 
-static void start_iteration(struct aio_loop *L, unsigned i, double t_start);
+static bool start_iteration(struct aio_loop *L, unsigned i, double t_start);
+
+/* Open arrivals: account for the pipeline's arrivals up to now (at most the deadline) once it
+ * starts no more iterations; a buffer taken but not completed counts as left waiting. */
+static void account_arrivals(struct aio_loop *L, unsigned i)
+{
+    struct ipb_pipeline *p = &L->pl[i];
+    if (L->opts->arrivals != IPB_ARRIVALS_OPEN || p->arrivals.finished)
+        return;
+    if (L->ps[i].holding)
+        ipb_arrivals_abandon(&p->arrivals);
+    L->ps[i].holding = false;
+    p->stats->dropped += ipb_arrivals_finish(&p->arrivals, ipb_now() - L->t0);
+    p->stats->left_waiting = p->arrivals.left_waiting;
+}
 
 static void finish(struct aio_loop *L, unsigned i)
 {
+    account_arrivals(L, i);
     if (L->ps[i].phase != PH_DONE) {
         L->ps[i].phase = PH_DONE;
         L->nactive--;
@@ -174,41 +198,71 @@ static void compute_and_write(struct aio_loop *L, unsigned i)
 static void iteration_done(struct aio_loop *L, unsigned i, double t_end)
 {
     struct ipb_pipeline *p = &L->pl[i];
+    struct aio_pipe *s = &L->ps[i];
     p->offset += L->opts->buffer_bytes;
-    ipb_hist_record(&p->stats->lat[IPB_LAT_ITERATION], t_end - L->ps[i].t_iter);
-    ipb_stats_iteration_done(p->stats, L->opts->buffer_bytes, t_end - L->t0, L->opts->duration_s);
+    ipb_hist_record(&p->stats->lat[IPB_LAT_ITERATION], t_end - s->t_iter);
+    ipb_stats_iteration_done(p->stats, L->opts->buffer_bytes, t_end - L->t0, L->opts->duration_s,
+                             t_end - (L->t0 + s->arrival), s->backlog);
+    s->holding = false;
 
     if (ipb_interrupt_signal())
         stop_all(L); /* a stop signal: no new iteration, no --sync end fsync */
-    if (!L->stop && ipb_now() - L->t0 < L->opts->duration_s) {
-        start_iteration(L, i, t_end);
-    } else if (!L->stop && L->opts->sync == IPB_SYNC_END) {
+    if (!L->stop && ipb_now() - L->t0 < L->opts->duration_s && start_iteration(L, i, t_end))
+        return;
+    account_arrivals(L, i);
+    if (!L->stop && L->opts->sync == IPB_SYNC_END) {
         L->ps[i].t_fsync = t_end;
         submit_fsync(L, i, PH_FINAL_FSYNC);
     } else
         finish(L, i);
 }
 
-static void start_iteration(struct aio_loop *L, unsigned i, double t_start)
+/* Start an iteration at t_start (the previous one's end, or t0). false: none starts (open
+ * arrivals: nothing arrives before the deadline), and nothing changed. */
+static bool start_iteration(struct aio_loop *L, unsigned i, double t_start)
 {
     struct aio_pipe *s = &L->ps[i];
+    struct ipb_pipeline *p = &L->pl[i];
+    double delay;
+    if (L->opts->arrivals == IPB_ARRIVALS_OPEN) {
+        struct ipb_arrival_take tk;
+        enum ipb_arrival_step step = ipb_arrivals_ready(&p->arrivals, t_start - L->t0, &tk);
+        p->stats->dropped += tk.dropped;
+        if (step == IPB_ARRIVAL_END)
+            return false;
+        s->arrival = tk.arrival;
+        s->backlog = tk.backlog;
+        s->waiting = step == IPB_ARRIVAL_WAIT;
+        /* A waiting buffer: no timer, straight to compute. Otherwise until the arrival. */
+        delay = s->waiting ? L->t0 + tk.arrival - ipb_now() : 0.0;
+        if (s->waiting && delay <= 0) {
+            ipb_arrivals_take_next(&p->arrivals);
+            s->waiting = false;
+        }
+        s->holding = !s->waiting;
+    } else {
+        delay = ipb_pipeline_next_delay(p);
+        /* closed: the buffer arrives when its receive ends, when the timer is due */
+        s->arrival = ipb_now() - L->t0 + (delay > 0 ? delay : 0.0);
+        s->backlog = 0;
+    }
     s->phase = PH_RECV;
     s->recv_ok = false;
     s->t_iter = t_start;
-    double delay = ipb_pipeline_next_delay(&L->pl[i]);
     if (delay <= 0) {
         /* Nothing to wait for: a zero timer would only add a trip through the kernel per
          * iteration (asyncio.sleep(0) is a bare yield too). */
         compute_and_write(L, i);
-        return;
+        return true;
     }
     int r = L->eng->submit_recv(L->ctx, i, delay);
     if (r < 0) {
         fail(L, i, IPB_STAGE_RECV, -r);
         finish(L, i);
-        return;
+        return true;
     }
     s->inflight = 1;
+    return true;
 }
 
 static void fsync_done(struct ipb_pipeline_stats *st, double seconds)
@@ -233,6 +287,11 @@ static void step(struct aio_loop *L, unsigned i)
         if (!s->recv_ok) { /* cancelled: only a stopping run cancels */
             finish(L, i);
             return;
+        }
+        if (s->waiting) { /* open: the awaited buffer has arrived */
+            ipb_arrivals_take_next(&L->pl[i].arrivals);
+            s->waiting = false;
+            s->holding = true;
         }
         compute_and_write(L, i);
         return;
@@ -430,7 +489,10 @@ static int aio_run(struct ipb_run *run)
     for (unsigned i = 0; i < L.n && !L.stop; i++) {
         L.ps[i].phase = PH_RECV;
         L.nactive++;
-        start_iteration(&L, i, L.t0);
+        if (o->arrivals == IPB_ARRIVALS_OPEN)
+            ipb_arrivals_start(&L.pl[i].arrivals);
+        if (!start_iteration(&L, i, L.t0))
+            finish(&L, i);
     }
 
     double last_poll = L.t0;

@@ -25,6 +25,9 @@ void ipb_options_defaults(struct ipb_options *o)
     o->recv_phase = IPB_RECV_PHASE_RANDOM;
     o->recv_stddev_s = -1.0;
     o->repetitions = 1;
+    o->arrivals = IPB_ARRIVALS_CLOSED;
+    o->backlog = 16;
+    o->backlog_policy = IPB_BACKLOG_BLOCK;
 }
 
 double ipb_options_recv_stddev(const struct ipb_options *o)
@@ -67,6 +70,8 @@ struct parse {
     int aio_engine_given;
     int concurrency_given;
     int recv_stddev_given;
+    int backlog_given;
+    int backlog_policy_given;
 };
 
 static int fail(struct parse *ps, const char *value, const char *fmt, ...)
@@ -234,6 +239,50 @@ static int opt_recv_phase(struct parse *ps, const char *v)
     return fail(ps, v, "unknown receive phase (one of: random, aligned)");
 }
 
+const char *ipb_arrival_mode_name(enum ipb_arrival_mode m)
+{
+    return m == IPB_ARRIVALS_OPEN ? "open" : "closed";
+}
+
+const char *ipb_backlog_policy_name(enum ipb_backlog_policy p)
+{
+    return p == IPB_BACKLOG_DROP ? "drop" : "block";
+}
+
+static int opt_arrivals(struct parse *ps, const char *v)
+{
+    static const enum ipb_arrival_mode all[] = {IPB_ARRIVALS_CLOSED, IPB_ARRIVALS_OPEN};
+    for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+        if (strcmp(v, ipb_arrival_mode_name(all[i])) == 0) {
+            ps->o->arrivals = all[i];
+            return IPB_OK;
+        }
+    return fail(ps, v, "unknown arrival mode (one of: closed, open)");
+}
+
+static int opt_backlog(struct parse *ps, const char *v)
+{
+    const char *why;
+    uint64_t n;
+    if (ipb_parse_u64(v, 1, IPB_MAX_BACKLOG, &n, &why) != 0)
+        return fail(ps, v, "%s (buffers waiting per pipeline, 1 to %d)", why, IPB_MAX_BACKLOG);
+    ps->o->backlog = (unsigned)n;
+    ps->backlog_given = 1;
+    return IPB_OK;
+}
+
+static int opt_backlog_policy(struct parse *ps, const char *v)
+{
+    static const enum ipb_backlog_policy all[] = {IPB_BACKLOG_BLOCK, IPB_BACKLOG_DROP};
+    for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+        if (strcmp(v, ipb_backlog_policy_name(all[i])) == 0) {
+            ps->o->backlog_policy = all[i];
+            ps->backlog_policy_given = 1;
+            return IPB_OK;
+        }
+    return fail(ps, v, "unknown backlog policy (one of: block, drop)");
+}
+
 static int opt_recv_model(struct parse *ps, const char *v)
 {
     if (ipb_recv_model_find(v, &ps->o->recv_model) != 0)
@@ -388,6 +437,28 @@ static const struct option_spec specs[] = {
       "All pipelines start at one barrier; with aligned and a constant delay they receive, "
       "write and fsync together for the whole run, each fsync queued behind the others."},
      opt_recv_phase},
+    {{"arrivals", 0, "MODE",
+      "closed: a buffer is received when the pipeline is ready for it; open: buffers arrive on "
+      "their own schedule and wait in a queue",
+      "closed",
+      "closed is the Python original's loop: each pipeline waits the receive delay, then "
+      "computes and writes, so a slow write delays the next arrival. open draws the same delays "
+      "(--recv-model, --recv-phase) as a schedule of arrival times fixed from t0, whatever the "
+      "pipeline is doing: buffers that arrive while it is busy wait in a queue of --backlog "
+      "buffers, and the arrival latency is measured from each buffer's scheduled arrival. "
+      "Needs --recv-delay of at least 1e-05 s."},
+     opt_arrivals},
+    {{"backlog", 0, "N", "--arrivals open: buffers that may wait per pipeline (1 to 65536)", "16",
+      "What happens to an arrival that finds N buffers waiting is --backlog-policy. Refused "
+      "with --arrivals closed, where nothing waits."},
+     opt_backlog},
+    {{"backlog-policy", 0, "POLICY",
+      "--arrivals open, queue full: block (the sender holds the buffer until there is room) or "
+      "drop (it is lost and counted)",
+      "block",
+      "A held buffer keeps its scheduled arrival time, so its latency includes the time the "
+      "sender was blocked. Refused with --arrivals closed."},
+     opt_backlog_policy},
     {{"repetitions", 0, "N",
       "timed runs, each its own row tied by a series id; files re-created each time", "1", NULL},
      opt_repetitions},
@@ -451,6 +522,21 @@ static int check_combinations(struct parse *ps)
         ps->opt = "--recv-stddev";
         return fail(ps, v, "only applies to --recv-model normal (model here: %s)",
                     ipb_recv_model_name(o->recv_model));
+    }
+    if (o->arrivals == IPB_ARRIVALS_CLOSED && (ps->backlog_given || ps->backlog_policy_given)) {
+        char v[32];
+        snprintf(v, sizeof(v), "%u", o->backlog);
+        ps->opt = ps->backlog_given ? "--backlog" : "--backlog-policy";
+        return fail(ps, ps->backlog_given ? v : ipb_backlog_policy_name(o->backlog_policy),
+                    "only applies to --arrivals open (nothing waits with closed arrivals)");
+    }
+    if (o->arrivals == IPB_ARRIVALS_OPEN && o->recv_delay_s < IPB_MIN_OPEN_RECV_DELAY_S) {
+        char v[32];
+        snprintf(v, sizeof(v), "%g", o->recv_delay_s);
+        ps->opt = "--recv-delay";
+        return fail(ps, v,
+                    "--arrivals open needs a delay of at least %g s (it sets the arrival rate)",
+                    IPB_MIN_OPEN_RECV_DELAY_S);
     }
     if (ps->aio_engine_given && !(o->method->flags & IPB_METHOD_USES_AIO_ENGINE)) {
         ps->opt = "--aio-engine";

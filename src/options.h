@@ -39,6 +39,11 @@ enum ipb_aio_engine {
 #define IPB_PATH_MAX 4096
 #define IPB_MAX_REPETITIONS 100000
 #define IPB_MIN_PROGRESS_S 0.01
+#define IPB_MAX_BACKLOG 65536 /* buffers waiting per pipeline: 512 KiB of arrival times */
+/* Open arrivals draw every arrival of the run whatever the pipeline does: a delay this short
+ * (100,000 buffers per second per pipeline, more than any storage takes) keeps that bookkeeping
+ * far below the work it stands for, and a delay of 0 (infinitely many buffers at t0) out. */
+#define IPB_MIN_OPEN_RECV_DELAY_S 1e-5
 
 /* When the first receive of a run ends. A constant delay keeps every pipeline where it started:
  * all N pipelines of all ranks start at one barrier, so with "aligned" they receive, write and
@@ -48,6 +53,21 @@ enum ipb_aio_engine {
 enum ipb_recv_phase {
     IPB_RECV_PHASE_RANDOM,  /* default */
     IPB_RECV_PHASE_ALIGNED, /* every pipeline's first wait is a full delay: lock-step */
+};
+
+/* How buffers arrive (docs/user-guide.md, "Open-loop arrivals"). closed: a pipeline receives
+ * its next buffer only when it is ready for it, so a slow pipeline slows its own sender (the
+ * Python original). open: buffer k arrives at its own scheduled time whatever the pipeline is
+ * doing, and waits in a bounded queue (--backlog) until the pipeline takes it. */
+enum ipb_arrival_mode {
+    IPB_ARRIVALS_CLOSED, /* default */
+    IPB_ARRIVALS_OPEN,
+};
+
+/* What happens to an arrival that finds the queue full (open arrivals only). */
+enum ipb_backlog_policy {
+    IPB_BACKLOG_BLOCK, /* default: the sender holds it until there is room */
+    IPB_BACKLOG_DROP,  /* it is dropped and counted */
 };
 
 struct ipb_options {
@@ -71,6 +91,9 @@ struct ipb_options {
     unsigned repetitions;           /* timed runs, each its own row (default 1) */
     double warmup_s;                /* untimed run before the first repetition; 0 = none */
     double progress_s;              /* rank 0 prints progress every SECONDS; 0 = off */
+    enum ipb_arrival_mode arrivals;        /* closed (default) or open */
+    unsigned backlog;                      /* open: bound on buffers waiting per pipeline */
+    enum ipb_backlog_policy backlog_policy; /* open: a full queue blocks the sender or drops */
     char import_path[IPB_PATH_MAX]; /* --import: record a run measured elsewhere (fio) */
     bool help;    /* --help given: print usage, run nothing */
     bool version; /* --version given */
@@ -105,6 +128,8 @@ const struct ipb_option_doc *ipb_options_doc(size_t i);
 
 const char *ipb_sync_name(enum ipb_sync s);
 const char *ipb_recv_phase_name(enum ipb_recv_phase p);
+const char *ipb_arrival_mode_name(enum ipb_arrival_mode m);
+const char *ipb_backlog_policy_name(enum ipb_backlog_policy p);
 
 /* The normal model's standard deviation in effect (the default is recv_delay_s / 4). */
 double ipb_options_recv_stddev(const struct ipb_options *o);

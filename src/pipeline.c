@@ -68,6 +68,9 @@ int ipb_pipeline_init(struct ipb_pipeline *p, const struct ipb_options *opts,
         return ipb_pipeline_fail(p, IPB_STAGE_SETUP, ENAMETOOLONG);
     ipb_prng_seed(&p->prng, opts->seed, rank, index);
     ipb_recv_seed(&p->recv_prng, opts->seed, rank, index);
+    if (opts->arrivals == IPB_ARRIVALS_OPEN &&
+        ipb_arrivals_init(&p->arrivals, opts, &p->recv_prng) != 0)
+        return ipb_pipeline_fail(p, IPB_STAGE_SETUP, ENOMEM);
 
     /* Page-aligned so O_DIRECT could be added later and so no two pipelines share a page.
      * Filling it here touches every page: first touch is slow on some machines (0.3 GiB/s
@@ -116,21 +119,18 @@ int ipb_pipeline_setup(struct ipb_pipeline *p, const struct ipb_options *opts,
 
 double ipb_pipeline_next_delay(struct ipb_pipeline *p)
 {
-    const struct ipb_options *o = p->opts;
-    double d =
-        ipb_recv_sample(o->recv_model, o->recv_delay_s, ipb_options_recv_stddev(o), &p->recv_prng);
-    /* The first receive of a run sets the pipeline's phase (options.h, enum ipb_recv_phase).
-     * Stats are reset for every repetition, so each repetition draws a new phase. */
-    if (p->stats->iterations == 0 && o->recv_phase == IPB_RECV_PHASE_RANDOM)
-        d *= 0.5 + ipb_prng_uniform(&p->recv_prng);
-    return d;
+    /* The first receive of a run sets the pipeline's phase. Stats are reset for every
+     * repetition, so each repetition draws a new phase. */
+    return ipb_arrival_delay(p->opts, &p->recv_prng, p->stats->iterations == 0);
 }
 
-void ipb_pipeline_recv(struct ipb_pipeline *p)
+double ipb_pipeline_recv(struct ipb_pipeline *p)
 {
     double d = ipb_pipeline_next_delay(p);
+    double until = ipb_now() + d;
     if (d > 0.0)
-        ipb_sleep_until(ipb_now() + d);
+        ipb_sleep_until(until);
+    return d > 0.0 ? until : ipb_now();
 }
 
 void ipb_pipeline_compute(struct ipb_pipeline *p)
@@ -176,22 +176,57 @@ static bool stopping(atomic_int *stop)
     return atomic_load_explicit(stop, memory_order_relaxed) || ipb_interrupt_signal() != 0;
 }
 
+/* The recv stage of one iteration, from the pipeline's previous end t: the buffer's arrival
+ * (seconds since t0) and backlog sample. Closed: sleep the next receive delay. Open: take the
+ * oldest waiting buffer at once, or sleep until the next arrival (arrivals.h). false: no
+ * iteration starts (open: nothing arrives before the deadline; or a stop came during the wait,
+ * in which case nothing was taken). */
+static bool receive(struct ipb_pipeline *p, atomic_int *stop, double t0, double t, double *arrival,
+                    uint64_t *backlog)
+{
+    if (p->opts->arrivals == IPB_ARRIVALS_CLOSED) {
+        *arrival = ipb_pipeline_recv(p) - t0;
+        *backlog = 0;
+        return !stopping(stop);
+    }
+    struct ipb_arrival_take tk;
+    enum ipb_arrival_step step = ipb_arrivals_ready(&p->arrivals, t - t0, &tk);
+    p->stats->dropped += tk.dropped;
+    if (step == IPB_ARRIVAL_END)
+        return false;
+    if (step == IPB_ARRIVAL_WAIT) {
+        ipb_sleep_until(t0 + tk.arrival);
+        if (stopping(stop))
+            return false;
+        ipb_arrivals_take_next(&p->arrivals);
+    }
+    *arrival = tk.arrival;
+    *backlog = tk.backlog;
+    return true;
+}
+
 int ipb_pipeline_run(struct ipb_pipeline *p, atomic_int *stop, ipb_poll_fn poll, void *poll_arg)
 {
     const struct ipb_options *o = p->opts;
     struct ipb_pipeline_stats *st = p->stats;
+    const bool open = o->arrivals == IPB_ARRIVALS_OPEN;
     ipb_precise_timers();
     const double t0 = ipb_now();
     double t = t0, last_poll = t0;
     int rc = 0;
+    bool holding = false; /* a buffer taken whose iteration has not completed */
+    if (open)
+        ipb_arrivals_start(&p->arrivals);
 
     /* An iteration cut short by a stop (between its stages) is not counted: its bytes may not
      * be durable, and stats describe completed iterations only, so the stages still tile the
-     * elapsed time of the last completed one. */
+     * elapsed time of the last completed one. Its buffer counts as left waiting (open). */
     while (t - t0 < o->duration_s && !stopping(stop)) {
-        ipb_pipeline_recv(p);
-        if (stopping(stop))
+        double arrival;
+        uint64_t backlog;
+        if (!receive(p, stop, t0, t, &arrival, &backlog))
             break;
+        holding = true;
         double t_recv = ipb_now();
         /* With compute off no clock is read, so compute_s stays exactly 0. */
         double t_compute = t_recv;
@@ -221,7 +256,9 @@ int ipb_pipeline_run(struct ipb_pipeline *p, atomic_int *stop, ipb_poll_fn poll,
             st->fsyncs++;
         }
         ipb_hist_record(&st->lat[IPB_LAT_ITERATION], t_end - t);
-        ipb_stats_iteration_done(st, o->buffer_bytes, t_end - t0, o->duration_s);
+        ipb_stats_iteration_done(st, o->buffer_bytes, t_end - t0, o->duration_s,
+                                 t_end - (t0 + arrival), backlog);
+        holding = false;
         t = t_end;
         /* The thread that owns MPI asks whether the rank must stop (another rank stopped):
          * at most every IPB_POLL_INTERVAL_S, so a tiny-buffer loop is not slowed by it. */
@@ -230,6 +267,14 @@ int ipb_pipeline_run(struct ipb_pipeline *p, atomic_int *stop, ipb_poll_fn poll,
             if (poll(poll_arg))
                 atomic_store(stop, 1);
         }
+    }
+    if (open) {
+        if (holding)
+            ipb_arrivals_abandon(&p->arrivals);
+        /* The arrivals up to now (at most the deadline) accounted: microseconds, which a --sync
+         * end fsync's stage (it starts at t) takes in, so the stages still tile. */
+        st->dropped += ipb_arrivals_finish(&p->arrivals, ipb_now() - t0);
+        st->left_waiting = p->arrivals.left_waiting;
     }
     /* --sync end: one fsync makes the whole file durable; it belongs to the timed phase, or the
      * figure would measure the page cache. Not after a stop signal: the run is being cut and
@@ -270,6 +315,7 @@ void ipb_pipeline_free(struct ipb_pipeline *p)
 {
     free(p->buf);
     p->buf = NULL;
+    ipb_arrivals_free(&p->arrivals);
 }
 
 void ipb_pipeline_describe_error(char *out, size_t outlen, const struct ipb_pipeline_stats *st,

@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "arrivals.h"
 #include "histogram.h"
 #include "options.h"
 #include "prng.h"
@@ -48,22 +49,36 @@ struct ipb_pipeline_stats {
     int created; /* 1 once this run created the data file (O_EXCL succeeded) */
     int failed;  /* 1 if the pipeline stopped on an error */
     int error_errno;
-    int error_stage;                     /* enum ipb_stage */
-    uint64_t deadline_bytes;             /* bytes of iterations completed by t0 + duration */
-    uint64_t fsyncs;                     /* fsyncs completed in the timed phase */
-    struct ipb_hist lat[IPB_LAT_NKINDS]; /* write, fsync and iteration latencies */
+    int error_stage;         /* enum ipb_stage */
+    uint64_t deadline_bytes; /* bytes of iterations completed by t0 + duration */
+    uint64_t fsyncs;         /* fsyncs completed in the timed phase */
+    /* The backlog (arrivals.h): one sample per completed iteration, the buffers waiting when it
+     * took its buffer (0 in closed mode, and after a wait). */
+    uint64_t backlog_samples, backlog_sum, backlog_max;
+    uint64_t dropped;      /* open arrivals lost to a full queue (drop) */
+    uint64_t left_waiting; /* open arrivals neither completed nor dropped at the end */
+    struct ipb_hist lat[IPB_LAT_NKINDS]; /* latency histograms (result_fields.h) */
 } __attribute__((aligned(IPB_CACHE_LINE)));
 
-/* One completed iteration of len bytes that ended at t_end (seconds since t0): the counters
- * every method updates the same way (the deadline rule of docs/design.md lives here, once). */
+/* One completed iteration of len bytes that ended at t_end (seconds since t0): the one place
+ * every method accounts for it, the same way (the deadline rule of docs/design.md lives here,
+ * once). arrival_latency_s runs from the buffer's arrival (open: its scheduled arrival; closed:
+ * the end of its receive) to t_end; backlog is the sample taken when the buffer was taken
+ * (arrivals.h). Drops are counted where they happen (stats->dropped), not here. */
 static inline void ipb_stats_iteration_done(struct ipb_pipeline_stats *st, uint64_t len,
-                                            double t_end_since_t0, double duration_s)
+                                            double t_end_since_t0, double duration_s,
+                                            double arrival_latency_s, uint64_t backlog)
 {
     __atomic_store_n(&st->bytes, st->bytes + len, __ATOMIC_RELAXED);
     __atomic_store_n(&st->iterations, st->iterations + 1, __ATOMIC_RELAXED);
     if (t_end_since_t0 <= duration_s)
         st->deadline_bytes += len;
     st->elapsed_s = t_end_since_t0;
+    ipb_hist_record(&st->lat[IPB_LAT_ARRIVAL], arrival_latency_s);
+    st->backlog_samples++;
+    st->backlog_sum += backlog;
+    if (backlog > st->backlog_max)
+        st->backlog_max = backlog;
 }
 
 /* For the --progress thread: bytes so far, whole. */
@@ -82,16 +97,18 @@ struct ipb_pipeline {
     unsigned index;
     int fd;
     unsigned char *buf;
-    uint64_t offset;           /* next write offset == bytes in the file */
-    struct ipb_prng prng;      /* the compute stage's stream */
-    struct ipb_prng recv_prng; /* the receive delays' stream (recv_model.h) */
+    uint64_t offset;              /* next write offset == bytes in the file */
+    struct ipb_prng prng;         /* the compute stage's stream */
+    struct ipb_prng recv_prng;    /* the receive delays' stream (recv_model.h) */
+    struct ipb_arrivals arrivals; /* --arrivals open: the schedule and queue (arrivals.h) */
     char path[IPB_PATH_MAX + 32];
 } __attribute__((aligned(IPB_CACHE_LINE)));
 
 /* "<base>.<rank>.<index>" into out; returns -1 if it does not fit. */
 int ipb_data_path(char *out, size_t outlen, const char *base, unsigned rank, unsigned index);
 
-/* Untimed set-up: path, PRNG, buffer allocated, touched and filled with random bytes.
+/* Untimed set-up: path, PRNG, the open arrivals' queue, buffer allocated, touched and filled
+ * with random bytes.
  * Does not open the file. Returns 0, or -1 with the error recorded in stats. */
 int ipb_pipeline_init(struct ipb_pipeline *p, const struct ipb_options *opts,
                       struct ipb_pipeline_stats *stats, unsigned rank, unsigned index);
@@ -107,10 +124,11 @@ int ipb_pipeline_open(struct ipb_pipeline *p);
 /* The next receive delay of this pipeline, drawn from --recv-model (recv_model.h). */
 double ipb_pipeline_next_delay(struct ipb_pipeline *p);
 
-/* The stages, blocking. recv sleeps the next receive delay (cannot fail); compute rewrites every
+/* The stages, blocking. recv sleeps the next receive delay (cannot fail) and returns the time it
+ * slept until, the buffer's arrival in closed mode; compute rewrites every
  * K-th byte (cannot fail); write writes the whole buffer at the current offset (short writes and
  * EINTR/EAGAIN retried); fsync. write and fsync return 0, or -1 with the error recorded. */
-void ipb_pipeline_recv(struct ipb_pipeline *p);
+double ipb_pipeline_recv(struct ipb_pipeline *p);
 void ipb_pipeline_compute(struct ipb_pipeline *p);
 int ipb_pipeline_write(struct ipb_pipeline *p);
 int ipb_pipeline_fsync(struct ipb_pipeline *p);
@@ -128,7 +146,8 @@ typedef int (*ipb_poll_fn)(void *arg);
 
 /* The timed loop for the blocking methods: t0 is read here, right after the start gate, and an
  * iteration starts while now - t0 < duration, *stop is 0 and no stop signal has arrived
- * (interrupt.h); a stop is also looked at between stages. A pipeline that fails sets *stop so
+ * (interrupt.h), and (open arrivals) its buffer arrived before t0 + duration; a stop is also
+ * looked at between stages. A pipeline that fails sets *stop so
  * the other pipelines of the rank stop at their next stage; so does poll (may be NULL) when it
  * returns nonzero. Returns 0 (also when stopped early) or -1 on a failure. */
 int ipb_pipeline_run(struct ipb_pipeline *p, atomic_int *stop, ipb_poll_fn poll, void *poll_arg);

@@ -76,7 +76,10 @@
     K(X, ITERATION, iteration, "iteration", "one whole iteration: recv + compute + write (+ fsync)")
 
 /* New latency kinds: one line each (see "HOW TO ADD A LATENCY KIND" above). */
-#define IPB_LAT_KINDS_ADDED(K, X)
+#define IPB_LAT_KINDS_ADDED(K, X)                                                                  \
+    K(X, ARRIVAL, arrival, "arrival",                                                              \
+      "a buffer's arrival (open: its scheduled time; closed: the end of its receive) to the end "  \
+      "of its fsync (--sync every) or of its write (--sync end, none)")
 
 /* ---- stage counters: S(X, prefix, text, meaning) ------------------------------------------- */
 
@@ -128,6 +131,17 @@
     X(STR, 40, timestamp, "timestamp", "%s", "start of the run, ISO-8601 UTC")                     \
     X(STR, 256, label, "label", "%s", "--label text, or -")                                        \
     IPB_RESULT_FIELDS_INSIGHT(X)                                                                   \
+    X(STR, 8, arrivals, "arrivals", "%s", "--arrivals: closed or open")                            \
+    X(U64, 0, backlog_bound, "backlog bound", "%" PRIu64, "--backlog (0: closed arrivals)")        \
+    X(STR, 8, backlog_policy, "backlog policy", "%s",                                              \
+      "--backlog-policy: block or drop (-: closed)")                                               \
+    X(F64, 0, backlog_mean, "backlog mean", "%.3f",                                                \
+      "buffers waiting when a pipeline took one, mean over every completed iteration (nan: none)") \
+    X(U64, 0, backlog_max, "backlog max", "%" PRIu64,                                              \
+      "most buffers waiting at a take, any pipeline")                                              \
+    X(U64, 0, dropped, "dropped", "%" PRIu64, "arrivals dropped on a full queue (open, drop)")     \
+    X(U64, 0, left_waiting, "left waiting", "%" PRIu64,                                            \
+      "open: arrivals by the end neither completed nor dropped (queued or held by the sender)")    \
     IPB_LAT_KINDS_ADDED(IPB_RECORD_LAT_FIELDS, X)                                                  \
     IPB_STAGES_ADDED(IPB_RECORD_STAGE_FIELD, X)
 
@@ -214,8 +228,19 @@
     X(F64, 0, pipe_tp_m2, "pipeline M2", "%.6g",                                                   \
       "sum of squared deviations of pipeline throughput from the mean (Welford)")                  \
     X(U64, 0, slowest_pipeline, "slowest pipeline", "%" PRIu64, "index of the slowest pipeline")   \
+    IPB_BACKLOG_ROW_FIELDS(X)                                                                      \
     IPB_LAT_KINDS(IPB_RANK_LAT_FIELDS, X)                                                          \
     X(U64, 0, stop_signal, "stop signal", "%" PRIu64, "stop signal this rank caught (0: none)")
+
+/* The backlog counters of a rank row (summed over its pipelines; max: the largest) and of a
+ * pipeline row (arrivals.h). */
+#define IPB_BACKLOG_ROW_FIELDS(X)                                                                  \
+    X(U64, 0, backlog_samples, "backlog samples", "%" PRIu64,                                      \
+      "backlog samples: one per completed iteration")                                              \
+    X(U64, 0, backlog_sum, "backlog sum", "%" PRIu64, "sum of the backlog samples")                \
+    X(U64, 0, backlog_max, "backlog max", "%" PRIu64, "largest backlog sample")                    \
+    X(U64, 0, dropped, "dropped", "%" PRIu64, "arrivals dropped on a full queue")                  \
+    X(U64, 0, left_waiting, "left waiting", "%" PRIu64, "arrivals left waiting at the end")
 
 #define IPB_RANK_STAGE_FIELD(X, stage, text, meaning)                                              \
     X(F64, 0, stage##_s, text " (s)", "%.6f", "summed " text " seconds")
@@ -237,6 +262,7 @@
     X(U64, 0, deadline_bytes, "bytes by deadline", "%" PRIu64, "bytes completed by t0 + duration") \
     X(U64, 0, fsyncs, "fsyncs", "%" PRIu64, "fsyncs completed")                                    \
     X(F64, 0, throughput_mib_s, "throughput (MiB/s)", "%.3f", "bytes / elapsed")                   \
+    IPB_BACKLOG_ROW_FIELDS(X)                                                                      \
     IPB_LAT_KINDS(IPB_PIPELINE_LAT_FIELDS, X)
 
 #define IPB_PIPELINE_STAGE_FIELD(X, stage, text, meaning)                                          \

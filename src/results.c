@@ -40,6 +40,12 @@ void ipb_rank_row_fill(struct ipb_rank_row *row, unsigned rank, const char *host
 #undef SUM_STAGE
         row->deadline_bytes += s->deadline_bytes;
         row->fsyncs += s->fsyncs;
+        row->backlog_samples += s->backlog_samples;
+        row->backlog_sum += s->backlog_sum;
+        if (s->backlog_max > row->backlog_max)
+            row->backlog_max = s->backlog_max;
+        row->dropped += s->dropped;
+        row->left_waiting += s->left_waiting;
         if (s->elapsed_s > row->elapsed_s)
             row->elapsed_s = s->elapsed_s;
         /* What the stages do not account for: the pipeline's own bookkeeping, or a clock or
@@ -94,6 +100,11 @@ void ipb_pipeline_rows_fill(struct ipb_pipeline_row *rows, unsigned rank,
 #undef COPY_STAGE
         r->deadline_bytes = s->deadline_bytes;
         r->fsyncs = s->fsyncs;
+        r->backlog_samples = s->backlog_samples;
+        r->backlog_sum = s->backlog_sum;
+        r->backlog_max = s->backlog_max;
+        r->dropped = s->dropped;
+        r->left_waiting = s->left_waiting;
         r->throughput_mib_s = ipb_pipeline_throughput(s);
 #define PIPE_LAT(row, ID, kind, text, meaning)                                                     \
     [IPB_LAT_##ID] = {&(row)->kind##_p50_s, &(row)->kind##_p99_s, &(row)->kind##_max_s},
@@ -158,9 +169,16 @@ void ipb_record_fill(struct ipb_record *rec, const struct ipb_options *opts,
     double tmin = INFINITY, tmax = 0.0;
     struct ipb_moments ranks_tp = {0}, pipes_tp = {0};
     double pipe_min = INFINITY;
+    uint64_t backlog_samples = 0, backlog_sum = 0;
     for (unsigned i = 0; i < nranks; i++) {
         const struct ipb_rank_row *r = &rows[i];
         bytes += r->bytes;
+        backlog_samples += r->backlog_samples;
+        backlog_sum += r->backlog_sum;
+        if (r->backlog_max > rec->backlog_max)
+            rec->backlog_max = r->backlog_max;
+        rec->dropped += r->dropped;
+        rec->left_waiting += r->left_waiting;
         buffers += r->buffers;
         pipelines += r->pipelines;
 #define SUM_STAGE(X, stage, text, meaning) rec->stage##_s += r->stage##_s;
@@ -218,6 +236,14 @@ void ipb_record_fill(struct ipb_record *rec, const struct ipb_options *opts,
     rec->recv_stddev_s = opts->recv_model == IPB_RECV_NORMAL ? ipb_options_recv_stddev(opts) : NAN;
     rec->progress_s = opts->progress_s;
     snprintf(rec->recv_phase, sizeof(rec->recv_phase), "%s", ipb_recv_phase_name(opts->recv_phase));
+    const bool open = opts->arrivals == IPB_ARRIVALS_OPEN;
+    snprintf(rec->arrivals, sizeof(rec->arrivals), "%s", ipb_arrival_mode_name(opts->arrivals));
+    rec->backlog_bound = open ? opts->backlog : 0;
+    snprintf(rec->backlog_policy, sizeof(rec->backlog_policy), "%s",
+             open ? ipb_backlog_policy_name(opts->backlog_policy) : "-");
+    /* The mean of every pipeline's samples (one per completed iteration), not a mean of means:
+     * a pipeline that completed more iterations weighs more. No iteration: nan. */
+    rec->backlog_mean = backlog_samples ? (double)backlog_sum / (double)backlog_samples : NAN;
     rec->xferred_bytes = bytes;
     rec->buffers = buffers;
     rec->pipelines = pipelines;

@@ -111,6 +111,9 @@ static void check_defaults(const struct ipb_options *o)
     assert_string_equal(o->label, "");
     assert_int_equal(o->seed, 1);
     assert_int_equal(o->recv_phase, IPB_RECV_PHASE_RANDOM);
+    assert_int_equal(o->arrivals, IPB_ARRIVALS_CLOSED);
+    assert_int_equal(o->backlog, 16);
+    assert_int_equal(o->backlog_policy, IPB_BACKLOG_BLOCK);
     assert_false(o->help);
     assert_false(o->version);
 }
@@ -130,6 +133,54 @@ static void test_recv_phase(void **state)
     assert_string_equal(ipb_recv_phase_name(IPB_RECV_PHASE_RANDOM), "random");
     PARSE_BAD("--recv-phase", "lockstep", "--recv-phase", "lockstep");
     PARSE_BAD("--recv-phase", "", "--recv-phase", "");
+}
+
+/* ---- --arrivals, --backlog, --backlog-policy ------------------------------------------------- */
+
+static void test_arrivals_options(void **state)
+{
+    (void)state;
+    struct ipb_options o;
+    PARSE_OK(&o, "--arrivals", "open");
+    assert_int_equal(o.arrivals, IPB_ARRIVALS_OPEN);
+    assert_int_equal(o.backlog, 16);
+    assert_int_equal(o.backlog_policy, IPB_BACKLOG_BLOCK);
+    PARSE_OK(&o, "--arrivals=closed");
+    assert_int_equal(o.arrivals, IPB_ARRIVALS_CLOSED);
+    PARSE_OK(&o, "--arrivals", "open", "--backlog", "1", "--backlog-policy", "drop");
+    assert_int_equal(o.backlog, 1);
+    assert_int_equal(o.backlog_policy, IPB_BACKLOG_DROP);
+    PARSE_OK(&o, "--backlog-policy=block", "--backlog", "65536", "--arrivals", "open");
+    assert_int_equal(o.backlog, 65536);
+    assert_int_equal(o.backlog_policy, IPB_BACKLOG_BLOCK);
+    PARSE_OK(&o, "--arrivals", "open", "--recv-delay", "0.00001", "--recv-model", "exponential");
+    assert_string_equal(ipb_arrival_mode_name(IPB_ARRIVALS_OPEN), "open");
+    assert_string_equal(ipb_arrival_mode_name(IPB_ARRIVALS_CLOSED), "closed");
+    assert_string_equal(ipb_backlog_policy_name(IPB_BACKLOG_BLOCK), "block");
+    assert_string_equal(ipb_backlog_policy_name(IPB_BACKLOG_DROP), "drop");
+
+    PARSE_BAD("--arrivals", "poisson", "--arrivals", "poisson");
+    PARSE_BAD("--arrivals", "", "--arrivals", "");
+    PARSE_BAD("--arrivals", NULL, "--arrivals");
+    PARSE_BAD("--backlog", "0", "--arrivals", "open", "--backlog", "0");
+    PARSE_BAD("--backlog", "65537", "--arrivals", "open", "--backlog", "65537");
+    PARSE_BAD("--backlog", "-1", "--arrivals", "open", "--backlog", "-1");
+    PARSE_BAD("--backlog", "2.5", "--arrivals", "open", "--backlog", "2.5");
+    PARSE_BAD("--backlog", "x", "--arrivals", "open", "--backlog", "x");
+    PARSE_BAD("--backlog-policy", "wait", "--arrivals", "open", "--backlog-policy", "wait");
+    /* meaningless with closed arrivals, given or defaulted */
+    PARSE_BAD("--backlog", "4", "--backlog", "4");
+    PARSE_BAD("--backlog", "16", "--arrivals", "closed", "--backlog", "16");
+    PARSE_BAD("--backlog-policy", "drop", "--backlog-policy", "drop");
+    PARSE_BAD("--backlog-policy", "block", "--backlog-policy", "block", "--arrivals", "closed");
+    /* open arrivals need a rate */
+    PARSE_BAD("--recv-delay", "0", "--arrivals", "open", "--recv-delay", "0");
+    PARSE_BAD("--recv-delay", "5e-06", "--arrivals", "open", "--recv-delay", "0.000005");
+    char err[IPB_ERRMSG_LEN];
+    assert_int_equal(PARSE(&o, err, "--backlog", "4"), IPB_EBADINPUT);
+    assert_contains(err, "only applies to --arrivals open");
+    assert_int_equal(PARSE(&o, err, "--arrivals", "open", "-r", "0"), IPB_EBADINPUT);
+    assert_contains(err, "at least 1e-05 s");
 }
 
 /* ---- defaults ------------------------------------------------------------------------------ */
@@ -950,13 +1001,19 @@ static void test_documented_defaults_are_the_defaults(void **state)
         }
         char opt[80];
         snprintf(opt, sizeof(opt), "--%s", d->name);
-        /* --aio-engine applies to the aio method only */
+        /* --aio-engine applies to the aio method only, --backlog and --backlog-policy to open
+         * arrivals only */
         int aio = strcmp(d->name, "aio-engine") == 0;
-        const char *argv[] = {"ipb", opt, d->dflt, "--method", "aio", NULL};
+        int open = strncmp(d->name, "backlog", 7) == 0;
+        const char *argv[] = {
+            "ipb", opt, d->dflt, aio ? "--method" : "--arrivals", aio ? "aio" : "open", NULL};
         if (aio)
             want.method = ipb_method_find("aio");
+        if (open)
+            want.arrivals = IPB_ARRIVALS_OPEN;
         ipb_options_defaults(&got);
-        if (ipb_options_parse(aio ? 5 : 3, (char *const *)argv, &got, err, sizeof(err)) != IPB_OK)
+        if (ipb_options_parse(aio || open ? 5 : 3, (char *const *)argv, &got, err, sizeof(err)) !=
+            IPB_OK)
             fail_msg("--%s %s (its documented default) is refused: %s", d->name, d->dflt, err);
         if (memcmp(&want, &got, sizeof(want)) != 0)
             fail_msg("--%s %s (its documented default) is not the default", d->name, d->dflt);
@@ -987,6 +1044,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_recv_phase),
+        cmocka_unit_test(test_arrivals_options),
         cmocka_unit_test(test_no_arguments_gives_defaults),
         cmocka_unit_test(test_sync_and_engine_names),
         cmocka_unit_test(test_method),

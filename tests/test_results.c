@@ -444,6 +444,88 @@ static void test_pipeline_rows_fill(void **state)
     free(st);
 }
 
+/* ---- the backlog counters: pipeline -> rank -> record ---------------------------------------- */
+
+/* The iteration hook counts what it is given; pipeline rows copy, rank rows sum (max: the
+ * largest), and the record's mean is over every sample of every rank, not a mean of means. */
+static void test_backlog_counters(void **state)
+{
+    (void)state;
+    struct ipb_pipeline_stats *st = calloc(3, sizeof(*st));
+    assert_non_null(st);
+    /* pipeline 0: samples 0, 3, 5; pipeline 1: 2; pipeline 2 (rank 1): 1 x 4 */
+    const uint64_t samples0[] = {0, 3, 5};
+    for (int i = 0; i < 3; i++)
+        ipb_stats_iteration_done(&st[0], MIB, 0.5 * (i + 1), 10, 0.25 * (i + 1), samples0[i]);
+    ipb_stats_iteration_done(&st[1], MIB, 1.0, 10, 0.125, 2);
+    for (int i = 0; i < 4; i++)
+        ipb_stats_iteration_done(&st[2], MIB, 1.0 + i, 10, 0.0625, 1);
+    st[0].dropped = 7;
+    st[1].left_waiting = 2;
+    st[2].dropped = 1;
+    st[2].left_waiting = 3;
+    assert_int_equal(st[0].backlog_samples, 3);
+    assert_int_equal(st[0].backlog_sum, 8);
+    assert_int_equal(st[0].backlog_max, 5);
+    assert_int_equal(st[0].lat[IPB_LAT_ARRIVAL].count, 3);
+    assert_int_equal(st[0].lat[IPB_LAT_ARRIVAL].max_ns, 750000000);
+    assert_int_equal(st[2].bytes, 4 * MIB);
+
+    struct ipb_pipeline_row prow[2];
+    ipb_pipeline_rows_fill(prow, 0, st, 2);
+    assert_int_equal(prow[0].backlog_samples, 3);
+    assert_int_equal(prow[0].backlog_sum, 8);
+    assert_int_equal(prow[0].backlog_max, 5);
+    assert_int_equal(prow[0].dropped, 7);
+    assert_int_equal(prow[1].left_waiting, 2);
+    assert_near(prow[0].arrival_max_s, 0.75, 0.75 / 64);
+
+    struct ipb_rank_row rows[2];
+    ipb_rank_row_fill(&rows[0], 0, "a", &st[0], 2);
+    ipb_rank_row_fill(&rows[1], 1, "b", &st[2], 1);
+    assert_int_equal(rows[0].backlog_samples, 4);
+    assert_int_equal(rows[0].backlog_sum, 10);
+    assert_int_equal(rows[0].backlog_max, 5);
+    assert_int_equal(rows[0].dropped, 7);
+    assert_int_equal(rows[0].left_waiting, 2);
+    assert_dbl_eq(rows[0].arrival_max_s, 0.75);
+    assert_dbl_eq(rows[0].arrival_min_s, 0.125);
+
+    struct ipb_options o;
+    ipb_options_defaults(&o);
+    o.arrivals = IPB_ARRIVALS_OPEN;
+    o.backlog = 5;
+    o.backlog_policy = IPB_BACKLOG_DROP;
+    struct ipb_record rec;
+    ipb_record_fill(&rec, &o, UNIT_META, rows, 2);
+    assert_string_equal(rec.arrivals, "open");
+    assert_int_equal(rec.backlog_bound, 5);
+    assert_string_equal(rec.backlog_policy, "drop");
+    assert_dbl_eq(rec.backlog_mean, 14.0 / 8.0); /* (0+3+5+2+1+1+1+1) / 8, not (2.5+1)/2 */
+    assert_int_equal(rec.backlog_max, 5);
+    assert_int_equal(rec.dropped, 8);
+    assert_int_equal(rec.left_waiting, 5);
+
+    /* closed: no bound, no policy; the samples are all 0 */
+    ipb_options_defaults(&o);
+    struct ipb_pipeline_stats c;
+    memset(&c, 0, sizeof(c));
+    ipb_stats_iteration_done(&c, MIB, 1.0, 10, 0.001, 0);
+    ipb_rank_row_fill(&rows[0], 0, "a", &c, 1);
+    ipb_record_fill(&rec, &o, UNIT_META, rows, 1);
+    assert_string_equal(rec.arrivals, "closed");
+    assert_int_equal(rec.backlog_bound, 0);
+    assert_string_equal(rec.backlog_policy, "-");
+    assert_dbl_eq(rec.backlog_mean, 0.0);
+    assert_int_equal(rec.backlog_max, 0);
+    assert_int_equal(rec.dropped, 0);
+    /* no iteration at all: no mean to give */
+    ipb_rank_row_fill(&rows[0], 0, "a", NULL, 0);
+    ipb_record_fill(&rec, &o, UNIT_META, rows, 1);
+    assert_true(isnan(rec.backlog_mean));
+    free(st);
+}
+
 /* ---- rank rows: stage gap and latency extremes -------------------------------------------- */
 
 static void test_rank_row_stage_gap_counts_every_stage(void **state)
@@ -589,6 +671,7 @@ int main(void)
         cmocka_unit_test(test_rank_row_stage_gap_counts_every_stage),
         cmocka_unit_test(test_rank_row_latency_extremes_every_kind),
         cmocka_unit_test(test_collect_steps_two_ranks),
+        cmocka_unit_test(test_backlog_counters),
     };
     return cmocka_run_group_tests_name("results", tests, NULL, NULL);
 }
