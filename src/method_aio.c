@@ -176,7 +176,9 @@ static void iteration_done(struct aio_loop *L, unsigned i, double t_end)
     struct ipb_pipeline *p = &L->pl[i];
     p->offset += L->opts->buffer_bytes;
     ipb_hist_record(&p->stats->lat[IPB_LAT_ITERATION], t_end - L->ps[i].t_iter);
-    ipb_stats_iteration_done(p->stats, L->opts->buffer_bytes, t_end - L->t0, L->opts->duration_s);
+    /* Closed loop: the buffer "arrives" when the iteration starts, and nothing waits. */
+    ipb_stats_iteration_done(p->stats, L->opts->buffer_bytes, t_end - L->t0, L->opts->duration_s,
+                             t_end - L->ps[i].t_iter, 0);
 
     if (ipb_interrupt_signal())
         stop_all(L); /* a stop signal: no new iteration, no --sync end fsync */

@@ -71,6 +71,7 @@ struct ipb_options {
     unsigned repetitions;           /* timed runs, each its own row (default 1) */
     double warmup_s;                /* untimed run before the first repetition; 0 = none */
     double progress_s;              /* rank 0 prints progress every SECONDS; 0 = off */
+    double interval_s;              /* --interval: time series every SECONDS; 0 = off */
     char import_path[IPB_PATH_MAX]; /* --import: record a run measured elsewhere (fio) */
     bool help;    /* --help given: print usage, run nothing */
     bool version; /* --version given */

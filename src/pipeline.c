@@ -36,7 +36,21 @@ const char *ipb_stage_name(enum ipb_stage s)
 
 void ipb_stats_reset(struct ipb_pipeline_stats *st)
 {
+    const struct ipb_ts_ref ts = st->ts;
     memset(st, 0, sizeof(*st)); /* zero bytes are empty histograms too */
+    st->ts = ts;
+    if (ts.iv != NULL)
+        memset(ts.iv, 0, (size_t)ts.nintervals * sizeof(*ts.iv));
+}
+
+void ipb_stats_attach_series(struct ipb_pipeline_stats *st, unsigned n, struct ipb_ts_interval *iv,
+                             unsigned nintervals, double interval_s)
+{
+    for (unsigned i = 0; i < n; i++) {
+        st[i].ts.iv = iv ? iv + (size_t)i * nintervals : NULL;
+        st[i].ts.nintervals = iv ? nintervals : 0;
+        st[i].ts.interval_s = iv ? interval_s : 0.0;
+    }
 }
 
 int ipb_data_path(char *out, size_t outlen, const char *base, unsigned rank, unsigned index)
@@ -221,7 +235,8 @@ int ipb_pipeline_run(struct ipb_pipeline *p, atomic_int *stop, ipb_poll_fn poll,
             st->fsyncs++;
         }
         ipb_hist_record(&st->lat[IPB_LAT_ITERATION], t_end - t);
-        ipb_stats_iteration_done(st, o->buffer_bytes, t_end - t0, o->duration_s);
+        /* Closed loop: the buffer "arrives" when the iteration starts, and nothing waits. */
+        ipb_stats_iteration_done(st, o->buffer_bytes, t_end - t0, o->duration_s, t_end - t, 0);
         t = t_end;
         /* The thread that owns MPI asks whether the rank must stop (another rank stopped):
          * at most every IPB_POLL_INTERVAL_S, so a tiny-buffer loop is not slowed by it. */

@@ -17,6 +17,7 @@
 #include "options.h"
 #include "prng.h"
 #include "result_fields.h"
+#include "timeseries.h"
 
 #define IPB_CACHE_LINE 64
 
@@ -52,18 +53,31 @@ struct ipb_pipeline_stats {
     uint64_t deadline_bytes;             /* bytes of iterations completed by t0 + duration */
     uint64_t fsyncs;                     /* fsyncs completed in the timed phase */
     struct ipb_hist lat[IPB_LAT_NKINDS]; /* write, fsync and iteration latencies */
+    /* This pipeline's row of the --interval series (timeseries.h); empty when off. Set once
+     * before the first run (ipb_stats_attach_series) and kept by ipb_stats_reset. */
+    struct ipb_ts_ref ts;
 } __attribute__((aligned(IPB_CACHE_LINE)));
 
 /* One completed iteration of len bytes that ended at t_end (seconds since t0): the counters
- * every method updates the same way (the deadline rule of docs/design.md lives here, once). */
+ * every method updates the same way (the deadline rule of docs/design.md lives here, once), and
+ * the --interval series. arrival_latency_s: from the buffer's arrival to t_end; backlog: the
+ * buffers waiting when this one was taken. */
 static inline void ipb_stats_iteration_done(struct ipb_pipeline_stats *st, uint64_t len,
-                                            double t_end_since_t0, double duration_s)
+                                            double t_end_since_t0, double duration_s,
+                                            double arrival_latency_s, uint64_t backlog)
 {
     __atomic_store_n(&st->bytes, st->bytes + len, __ATOMIC_RELAXED);
     __atomic_store_n(&st->iterations, st->iterations + 1, __ATOMIC_RELAXED);
     if (t_end_since_t0 <= duration_s)
         st->deadline_bytes += len;
     st->elapsed_s = t_end_since_t0;
+    ipb_ts_record(&st->ts, t_end_since_t0, len, arrival_latency_s, backlog);
+}
+
+/* A buffer dropped at t seconds since t0: counted in the --interval series. */
+static inline void ipb_stats_dropped(struct ipb_pipeline_stats *st, double t_since_t0)
+{
+    ipb_ts_dropped(&st->ts, t_since_t0);
 }
 
 /* For the --progress thread: bytes so far, whole. */
@@ -72,8 +86,14 @@ static inline uint64_t ipb_stats_load_bytes(const struct ipb_pipeline_stats *st)
     return __atomic_load_n(&st->bytes, __ATOMIC_RELAXED);
 }
 
-/* Zero the counters and make the histograms empty (what every run starts from). */
+/* Zero the counters and make the histograms empty (what every run starts from); the series
+ * reference is kept and its intervals zeroed. */
 void ipb_stats_reset(struct ipb_pipeline_stats *st);
+
+/* Give each of n pipelines its row of a series of nintervals intervals of interval_s seconds
+ * at iv (pipeline-major, zeroed by the caller; NULL: no series). Before the first run. */
+void ipb_stats_attach_series(struct ipb_pipeline_stats *st, unsigned n, struct ipb_ts_interval *iv,
+                             unsigned nintervals, double interval_s);
 
 struct ipb_pipeline {
     const struct ipb_options *opts;
