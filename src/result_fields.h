@@ -265,11 +265,11 @@
     X(U64, 0, backlog_max, "backlog max", "%" PRIu64, "largest of those backlog samples")          \
     X(U64, 0, dropped, "dropped", "%" PRIu64, "buffers dropped in the interval")                   \
     X(F64, 0, arrival_p50_s, "arrival p50 (s)", "%.9f",                                            \
-      "arrival latency, 50th percentile (coarse histogram, within 21 %; nan: no buffer)")          \
+      "arrival latency, 50th percentile (coarse histogram, within 21.2 %; nan: no buffer)")        \
     X(F64, 0, arrival_p99_s, "arrival p99 (s)", "%.9f",                                            \
-      "arrival latency, 99th percentile (coarse histogram, within 21 %)")                          \
+      "arrival latency, 99th percentile (coarse histogram, within 21.2 %)")                        \
     X(F64, 0, arrival_p999_s, "arrival p99.9 (s)", "%.9f",                                         \
-      "arrival latency, 99.9th percentile (coarse histogram, within 21 %)")                        \
+      "arrival latency, 99.9th percentile (coarse histogram, within 21.2 %)")                      \
     X(F64, 0, arrival_max_s, "arrival max (s)", "%.9f", "arrival latency, maximum (exact)")
 
 #endif

@@ -6,7 +6,7 @@
 #include "record.h"
 
 /* Bucket bounds in ns: round(1000 * 10^(j/6)), j = 0..48, i.e. 1 us to 100 s, 6 per decade.
- * Written out (tests/test_timeseries_unit.c recomputes them) so the hot path reads a constant
+ * Written out (tests/test_timeseries.c recomputes them) so the hot path reads a constant
  * table and no process has to initialise anything. */
 static const uint64_t bounds[IPB_TS_NBUCKETS - 1] = {
     UINT64_C(1000),         UINT64_C(1468),        UINT64_C(2154),        UINT64_C(3162),

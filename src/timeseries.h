@@ -21,19 +21,19 @@
  * The latency histogram: bucket 0 is [0, 1 us), buckets 1..48 are log-spaced, 6 per decade,
  * from 1 us to 100 s (bucket k = [10^((k-1)/6), 10^(k/6)) us), bucket 49 is [100 s, inf). A
  * percentile is read by nearest rank and reported as its bucket's geometric midpoint, clamped to
- * the interval's exact maximum: within a factor 10^(1/12) = 1.212 of the truth (21 %) inside
- * 1 us .. 100 s. The maximum is exact. Coarse on purpose: an interval is 464 bytes, so 64
- * pipelines fill the 256 MiB bound of a rank's series (IPB_TS_MAX_BYTES) at about 9,000
- * intervals; the run's full-resolution histograms stay in /run/<id>/histograms. */
+ * the interval's exact maximum: within 21.2 % of the truth (10^(1/12) - 1, plus the bounds rounding
+ * to whole ns) inside 1 us .. 100 s. The maximum is exact. Coarse on purpose: an interval is 464
+ * bytes, so 64 pipelines fill the 256 MiB bound of a rank's series (IPB_TS_MAX_BYTES) at about
+ * 9,000 intervals; the run's full-resolution histograms stay in /run/<id>/histograms. */
 #ifndef IPB_TIMESERIES_H
 #define IPB_TIMESERIES_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-#define IPB_TS_NBUCKETS           50 /* underflow, 48 log buckets (6 per decade, 1 us .. 100 s), overflow */
+#define IPB_TS_NBUCKETS           50 /* [0, 1 us), 48 log buckets to 100 s, [100 s, inf) */
 #define IPB_TS_BUCKETS_PER_DECADE 6
-#define IPB_TS_REL_ERROR          0.2115 /* 10^(1/12) - 1, rounded up */
+#define IPB_TS_REL_ERROR          0.2117 /* 10^(1/12) - 1 = 0.2115, and the bounds rounded to ns */
 
 #define IPB_TS_DRAIN_S       1.0                 /* intervals beyond --duration for the drain */
 #define IPB_TS_MIN_S         0.001               /* shortest --interval */
