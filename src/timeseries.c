@@ -145,7 +145,8 @@ void ipb_ts_row_fill(struct ipb_ts_row *row, const struct ipb_ts_interval *v, un
 unsigned ipb_ts_rows(const struct ipb_ts_interval *v, unsigned n, double duration_s,
                      double interval_s)
 {
-    double timed = ceil(duration_s / interval_s);
+    /* less a hair: 0.8 / 0.1 is 8.000000000000002 in binary, and the timed phase is 8 rows */
+    double timed = ceil(duration_s / interval_s - 1e-9);
     unsigned rows = timed >= (double)n ? n : (unsigned)timed;
     for (unsigned k = n; k > rows; k--)
         if (v[k - 1].buffers != 0 || v[k - 1].dropped != 0)
