@@ -10,6 +10,7 @@
  *   IPB_PIPELINE_FIELDS   one row per pipeline (struct ipb_pipeline_row, `pipelines`)
  *   IPB_LAT_KINDS         the latency histograms every pipeline keeps (enum ipb_lat_kind)
  *   IPB_STAGES            the stage counters every pipeline sums (struct ipb_pipeline_stats)
+ *   IPB_TIMESERIES_FIELDS one row per --interval interval (struct ipb_ts_row, `timeseries`)
  *
  * Each X(type, strlen, name, dat_header, dat_format, doc) field entry is one column. type is STR
  * (fixed char[strlen]), U64 or F64; strlen is ignored for the numeric types. Names are
