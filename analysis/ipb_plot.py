@@ -8,6 +8,10 @@
   stages   where the time went: stacked bars of the mean time a buffer spends in each stage
            (recv, compute, write, fsync) per method; needs the HDF5 file (.dat files have no
            per-stage times)
+  timeseries  numbers over time: throughput (MiB/s) and p99 latency from arrival per interval,
+           two panels, one line per run (coloured by method); needs runs recorded with
+           --interval into the HDF5 file. "ipb_plot.py timeseries FILE" is short for
+           "--kind timeseries"
 
 Inputs are HDF5 results files and .dat files (the benchmark's and the Python original's), in any
 mix. Titles carry the conditions that all selected runs share (buffer size, recv delay, ranks,
@@ -18,6 +22,7 @@ Examples:
   ipb_plot.py results.h5 -o figures/sweep
   ipb_plot.py results.h5 --kind scaling --x ranks --where method=fork,aio
   ipb_plot.py tests/data/original/polaris-results.gil.dat --kind bars -o polaris
+  ipb_plot.py timeseries results.h5 --where method=openmp,aio -o figures/over-time
 """
 
 import os
@@ -34,7 +39,7 @@ import numpy as np  # noqa: E402
 
 import ipb_results as R  # noqa: E402
 
-KINDS = ["bars", "scaling", "stages"]
+KINDS = ["bars", "scaling", "stages", "timeseries"]
 
 METHOD_COLORS = {"sequential": "#7f7f7f", "openmp": "#1f77b4", "fork": "#ff7f0e",
                  "aio": "#2ca02c"}
@@ -301,6 +306,54 @@ def plot_stages(df, by=(), title=None):
     return fig
 
 
+def plot_timeseries(df, by=(), title=None, series=None):
+    """Two panels over the timed phase: MiB/s per interval, and the interval's p99 latency
+    from arrival. One line per run, drawn as steps over [start_s, end_s); colour by method."""
+    if df.empty:
+        raise R.InputError("no runs selected")
+    series = R.load_timeseries(df) if series is None else series
+    d = df[df["run_id"].isin(list(series))] if "run_id" in df.columns else df.iloc[0:0]
+    if d.empty:
+        raise R.InputError("no time series in the selected runs: record one with --interval "
+                           "SECONDS and --hdf5 FILE, and give that HDF5 file")
+    keys = R.group_keys(d, by)
+    order = ordered_series(d, keys)
+    styles = style_for(order, keys)
+    fig, (top, bottom) = plt.subplots(2, 1, sharex=True, figsize=(8.0, 6.4))
+    for i, key in enumerate(order):
+        sel = np.ones(len(d), dtype=bool)
+        for k, v in zip(keys, key):
+            sel &= (d[k] == v).to_numpy()
+        runs = d[sel].sort_values(["timestamp", "run_id"])
+        color, hatch = styles[i]
+        for j, rid in enumerate(runs["run_id"]):
+            t = series[rid]
+            label = series_label(keys, key) + (f" (run {j + 1})" if len(runs) > 1 else "")
+            # a step per interval: its value holds from start_s to end_s
+            x = np.append(t["start_s"].to_numpy(), t["end_s"].to_numpy()[-1:])
+            style = dict(color=color, linestyle="-" if hatch == "" else "--", where="post",
+                         linewidth=1.2, alpha=1.0 if j == 0 else 0.6)
+            for ax, col, scale in ((top, "mib_s", 1.0), (bottom, "arrival_p99_s", 1e3)):
+                y = t[col].to_numpy(dtype=float) * scale
+                ax.step(x, np.append(y, y[-1:]), label=label if ax is top else None, **style)
+    intervals = sorted({series[r].attrs.get("interval_s") for r in d["run_id"]})
+    extra = "interval " + ", ".join(f"{v:g} s" for v in intervals)
+    top.set_ylabel("throughput (MiB/s)")
+    bottom.set_ylabel("p99 latency from arrival (ms)")
+    bottom.set_xlabel("time since t0 (s): each interval at its completions")
+    p99 = np.concatenate([series[r]["arrival_p99_s"].to_numpy(dtype=float) for r in d["run_id"]])
+    p99 = p99[np.isfinite(p99) & (p99 > 0)]
+    if len(p99) and p99.max() / p99.min() > 20:
+        bottom.set_yscale("log")  # a backlog building up spans decades
+    for ax in (top, bottom):
+        ax.grid(alpha=0.3)
+        ax.set_axisbelow(True)
+    set_title(fig, top, title or title_for(d, "Throughput and latency over time", extra))
+    place_legend(fig, top)
+    fig.tight_layout()
+    return fig
+
+
 def save(fig, prefix, kind, formats, dpi=120):
     paths = []
     d = os.path.dirname(prefix)
@@ -317,8 +370,8 @@ def save(fig, prefix, kind, formats, dpi=120):
 def main(argv=None):
     p = R.command_parser("ipb_plot.py", __doc__)
     p.add_argument("--kind", default="all", metavar="KINDS",
-                   help="comma-separated plots to draw: bars, scaling, stages, or all (the "
-                        "default: every plot the input allows)")
+                   help="comma-separated plots to draw: bars, scaling, stages, timeseries, or all "
+                        "(the default: every plot the input allows)")
     p.add_argument("-o", "--output", default="ipb", metavar="PREFIX",
                    help="write PREFIX-<kind>.<format> (default: ipb); directories are created")
     p.add_argument("--format", default="png,pdf", metavar="FORMATS",
@@ -328,6 +381,11 @@ def main(argv=None):
                         "concurrency)")
     p.add_argument("--title", default=None, help="replace the first title line")
     p.add_argument("--dpi", type=int, default=120, help="PNG resolution (default: 120)")
+    argv = sys.argv[1:] if argv is None else list(argv)
+    # "ipb_plot.py timeseries FILE...": the plot named first, as a word (unless a file of
+    # that name is meant)
+    if argv and argv[0] == "timeseries" and not os.path.exists(argv[0]):
+        argv = argv[1:] + ["--kind", "timeseries"]
     a = p.parse_args(argv)
     kinds = KINDS if a.kind == "all" else R.split_cols(a.kind)
     for k in kinds:
@@ -340,11 +398,14 @@ def main(argv=None):
         by = R.split_cols(a.by)
         if df.empty:
             raise R.InputError("no runs selected")
+        series = R.load_timeseries(df) if "timeseries" in kinds else {}
         for k in kinds:
             if k == "stages" and not has_stages(df) and a.kind == "all":
                 print("ipb_plot.py: stages skipped: no per-stage times in the input (.dat files "
                       "have none: give the HDF5 results file)", file=sys.stderr)
                 continue
+            if k == "timeseries" and not series and a.kind == "all":
+                continue  # runs without --interval: nothing to say
             t = None
             if a.title:
                 t = title_for(df, a.title)
@@ -352,6 +413,8 @@ def main(argv=None):
                 fig = plot_bars(df, by, title=t)
             elif k == "scaling":
                 fig = plot_scaling(df, by, x=a.x, title=t)
+            elif k == "timeseries":
+                fig = plot_timeseries(df, by, title=t, series=series)
             else:
                 fig = plot_stages(df, by, title=t)
             for path in save(fig, a.output, k, formats, a.dpi):

@@ -192,6 +192,29 @@ def load_hdf5(path, context=True):
     return df
 
 
+def load_timeseries(df):
+    """The --interval time series of the runs in df that have one: {run_id: DataFrame}, one row
+    per interval (/run/<run_id>/timeseries: start_s, end_s, bytes, buffers, mib_s,
+    backlog_mean, backlog_max, dropped, arrival_p50_s, arrival_p99_s, arrival_p999_s,
+    arrival_max_s), read from each run's own HDF5 file; runs from .dat files have none."""
+    import h5py
+
+    out = {}
+    if df.empty or "file" not in df.columns:
+        return out
+    for path, runs in df.groupby("file"):
+        if not is_hdf5(path):
+            continue
+        with h5py.File(path, "r") as f:
+            for rid in runs["run_id"]:
+                d = f.get(f"run/{rid}/timeseries")
+                if d is not None:
+                    t = pd.DataFrame(d[:])
+                    t.attrs["interval_s"] = float(d.attrs.get("interval_s", np.nan))
+                    out[rid] = t
+    return out
+
+
 def load_dat(path):
     """Rows of a .dat file: the benchmark's or the Python original's (one header per run)."""
     names = None

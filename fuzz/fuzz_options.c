@@ -14,6 +14,7 @@
 #include "ipb_status.h"
 #include "method.h"
 #include "options.h"
+#include "timeseries.h"
 
 #define MAX_ARGS 64
 
@@ -45,6 +46,14 @@ static void check_accepted(const struct ipb_options *o)
     FUZZ_CHECK(o->progress_s == 0.0 ||
                    (o->progress_s >= IPB_MIN_PROGRESS_S && o->progress_s <= IPB_MAX_DURATION_S),
                "progress %g", o->progress_s);
+    /* --interval: off, or 1 ms to --duration with an HDF5 file, sized within its bounds */
+    FUZZ_CHECK(o->interval_s == 0.0 ||
+                   (o->interval_s >= IPB_TS_MIN_S && o->interval_s <= o->duration_s &&
+                    o->hdf5_path[0] != '\0' &&
+                    ipb_ts_nintervals(o->duration_s, o->interval_s) <= IPB_TS_MAX_INTERVALS &&
+                    ipb_ts_bytes(o->concurrency, ipb_ts_nintervals(o->duration_s, o->interval_s)) <=
+                        IPB_TS_MAX_BYTES),
+               "interval %g", o->interval_s);
     FUZZ_CHECK(o->recv_stddev_s == -1.0 ||
                    (o->recv_stddev_s >= 0.0 && o->recv_stddev_s <= IPB_MAX_RECV_DELAY_S),
                "recv stddev %g", o->recv_stddev_s);

@@ -66,14 +66,32 @@ void ipb_bench_init(struct ipb_bench *b, int argc, char **argv)
         snprintf(b->errmsg, sizeof(b->errmsg), "out of memory");
         return;
     }
-    for (unsigned i = 0; i < r->npipelines; i++)
-        ipb_stats_reset(&r->stats[i]);
+    memset(r->stats, 0, r->npipelines * sizeof(*r->stats)); /* no series attached yet */
     if (b->opts.method->prelaunch != NULL) {
         b->status = b->opts.method->prelaunch(r);
         if (b->status != IPB_OK)
             snprintf(b->errmsg, sizeof(b->errmsg), "%s", r->errmsg);
         else
             b->prelaunched = true;
+    }
+    /* The --interval series, sized by the options (which bounded it), unless the method put it
+     * where its workers write (fork: its shared mapping). Allocated here, long before the timed
+     * phase, and zeroed by every ipb_stats_reset: zeroed by writing, not calloc, so its pages
+     * are touched now and not first in the timed loop. */
+    uint64_t nts = ipb_ts_nintervals(b->opts.duration_s, b->opts.interval_s);
+    if (b->status == IPB_OK && nts > 0 && r->stats[0].ts.iv == NULL) {
+        b->series = malloc(ipb_ts_bytes(r->npipelines, nts));
+        if (b->series == NULL) {
+            b->status = IPB_ERUN;
+            snprintf(b->errmsg, sizeof(b->errmsg),
+                     "--interval: out of memory for the series (%zu bytes)",
+                     ipb_ts_bytes(r->npipelines, nts));
+            return;
+        }
+        ipb_stats_attach_series(r->stats, r->npipelines, b->series, (unsigned)nts,
+                                b->opts.interval_s);
+        for (unsigned i = 0; i < r->npipelines; i++)
+            ipb_stats_reset(&r->stats[i]);
     }
 }
 
@@ -565,6 +583,8 @@ void ipb_bench_finish(struct ipb_bench *b, int status)
         ipb_janitor_mark(i, false); /* removed, or kept on purpose (--keep-files) */
     free(r->stats);
     r->stats = NULL;
+    free(b->series);
+    b->series = NULL;
     free(b->rep_drain);
     free(b->rep_deadline);
     free(b->rep_fsync_p99);

@@ -17,8 +17,8 @@ struct ipb_bench {
     char **argv;
     struct ipb_options opts;
     struct ipb_run run;
-    int status;   /* the first failure seen on this rank before agreement */
-    bool done;    /* --help or --version handled: exit 0 */
+    int status; /* the first failure seen on this rank before agreement */
+    bool done;  /* --help or --version handled: exit 0 */
     bool prelaunched;
     bool gate_called;
     int gate_status; /* what the gate agreed on */
@@ -29,10 +29,10 @@ struct ipb_bench {
     char warning[IPB_ERRMSG_LEN / 2]; /* said by rank 0 after MPI_Init; the run goes on */
 
     /* Repetitions (--repetitions, --warmup). */
-    unsigned repetition;  /* the run in progress, 0-based */
-    bool warming;         /* the run in progress is the untimed warmup: not reported */
-    char series_id[40];   /* rank 0: run id of repetition 0 */
-    double *rep_drain;    /* rank 0: per repetition, for the summary line */
+    unsigned repetition; /* the run in progress, 0-based */
+    bool warming;        /* the run in progress is the untimed warmup: not reported */
+    char series_id[40];  /* rank 0: run id of repetition 0 */
+    double *rep_drain;   /* rank 0: per repetition, for the summary line */
     double *rep_deadline;
     double *rep_fsync_p99;
 
@@ -40,6 +40,9 @@ struct ipb_bench {
     struct ipb_stop_notice notice; /* tells the other ranks when this one stops early */
     bool notice_ready;             /* notice initialised (collective) */
     int stop_signal;               /* the stop signal this rank (or a child) caught in the run */
+
+    /* --interval: the series this rank allocated (NULL: none, or the method holds it) */
+    struct ipb_ts_interval *series;
 
     /* --progress */
     MPI_Comm progress_comm; /* duplicate of MPI_COMM_WORLD, or MPI_COMM_NULL (rank-0-local) */

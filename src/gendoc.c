@@ -26,6 +26,7 @@ struct field {
 static const struct field runs_fields[] = {IPB_RESULT_FIELDS(IPB_GENDOC_FIELD)};
 static const struct field rank_fields[] = {IPB_RANK_FIELDS(IPB_GENDOC_FIELD)};
 static const struct field pipeline_fields[] = {IPB_PIPELINE_FIELDS(IPB_GENDOC_FIELD)};
+static const struct field timeseries_fields[] = {IPB_TIMESERIES_FIELDS(IPB_GENDOC_FIELD)};
 #undef IPB_GENDOC_FIELD
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
@@ -631,6 +632,10 @@ void ipb_gendoc_fields_md(FILE *out)
                "`/run/<run_id>/pipelines`, one row per pipeline of every rank "
                "(`IPB_PIPELINE_FIELDS`):",
                pipeline_fields, NELEM(pipeline_fields));
+    md_members(out,
+               "`/run/<run_id>/timeseries`, with `--interval` only: one row per interval, merged "
+               "over every pipeline of every rank (`IPB_TIMESERIES_FIELDS`):",
+               timeseries_fields, NELEM(timeseries_fields));
 }
 
 /* ---- the blocks of docs/reference.md ------------------------------------------------------- */

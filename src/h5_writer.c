@@ -41,6 +41,9 @@ struct field {
 static const struct field record_fields[] = {IPB_RESULT_FIELDS(REC_FIELD)};
 static const struct field rank_fields[] = {IPB_RANK_FIELDS(RANK_FIELD)};
 static const struct field pipe_fields[] = {IPB_PIPELINE_FIELDS(PIPE_FIELD)};
+#define TS_FIELD(type, len, name, hdr, fmt, doc)                                                   \
+    {#name, K_##type, len, offsetof(struct ipb_ts_row, name), hdr, doc},
+static const struct field ts_fields[] = {IPB_TIMESERIES_FIELDS(TS_FIELD)};
 
 struct table {
     const struct field *f;
@@ -54,6 +57,8 @@ static const struct table rank_rows = {rank_fields, sizeof(rank_fields) / sizeof
                                        sizeof(struct ipb_rank_row)};
 static const struct table pipe_rows = {pipe_fields, sizeof(pipe_fields) / sizeof(pipe_fields[0]),
                                        sizeof(struct ipb_pipeline_row)};
+static const struct table ts_rows = {ts_fields, sizeof(ts_fields) / sizeof(ts_fields[0]),
+                                     sizeof(struct ipb_ts_row)};
 
 /* Fixed-length strings (h5dump, h5py and pandas read them with no variable-length
  * handling), NUL-terminated like the C struct. Marked ASCII, HDF5's default, because HDF5
@@ -630,6 +635,30 @@ static int write_histograms(hid_t run, const struct ipb_hist *lat)
     return rc;
 }
 
+/* /run/<id>/timeseries: one row per interval (--interval), with what a reader needs to use it
+ * without the program: the interval, and how coarse the latency columns are. */
+static int write_timeseries(hid_t run, const struct ipb_results *res)
+{
+    if (write_table(run, "timeseries", &ts_rows, res->ts_rows, res->nts_rows) != 0)
+        return -1;
+    hid_t d = H5Dopen2(run, "timeseries", H5P_DEFAULT);
+    int rc = (d >= 0 && attr_f64(d, "interval_s", res->ts_interval_s) == 0 &&
+              attr_f64(d, "arrival_relative_error", IPB_TS_REL_ERROR) == 0 &&
+              attr_str(d, "description",
+                       "one row per interval [start_s, end_s) of the timed phase, merged over "
+                       "every pipeline of every rank: a buffer counts in the interval of its "
+                       "completion since its pipeline's t0; the last row also takes every later "
+                       "completion and then ends at the latest one. Arrival percentiles come "
+                       "from a coarse histogram (0-1 us, 6 log buckets per decade from 1 us to "
+                       "100 s, 100 s and more), reported as the bucket's geometric midpoint "
+                       "clamped to the exact maximum: within arrival_relative_error of the "
+                       "truth; arrival_max_s is exact") == 0)
+                 ? 0
+                 : -1;
+    h5close(d);
+    return rc;
+}
+
 static int write_context(hid_t g, const struct ipb_results *res, hsize_t index,
                          const struct ipb_run_context *c)
 {
@@ -668,6 +697,8 @@ static int write_context(hid_t g, const struct ipb_results *res, hsize_t index,
                     res->pipelines ? res->npipelines : 0) != 0)
         goto out;
     if (res->lat != NULL && write_histograms(g, res->lat) != 0)
+        goto out;
+    if (res->ts_rows != NULL && write_timeseries(g, res) != 0)
         goto out;
     rc = 0;
 out:

@@ -12,6 +12,10 @@
  *                     bucket_lower_ns, bucket_upper_ns (the bounds, inclusive) and one count
  *                     array per kind: write, fsync, iteration, arrival; attrs
  *                     relative_error, and per count array count, min_ns, max_ns (exact)
+ *       timeseries    with --interval only: one row per interval (IPB_TIMESERIES_FIELDS);
+ *                     attrs interval_s, arrival_relative_error, description, field_docs.
+ *                     A dataset of its own, so adding it changed no compound type and no
+ *                     layout version: readers that do not know it are unaffected
  *
  * Only rank 0 calls these; no MPI in here.
  *

@@ -104,7 +104,8 @@ static void account_arrivals(struct aio_loop *L, unsigned i)
     if (L->ps[i].holding)
         ipb_arrivals_abandon(&p->arrivals);
     L->ps[i].holding = false;
-    p->stats->dropped += ipb_arrivals_finish(&p->arrivals, ipb_now() - L->t0);
+    double t_finish = ipb_now() - L->t0;
+    ipb_stats_dropped(p->stats, t_finish, ipb_arrivals_finish(&p->arrivals, t_finish));
     p->stats->left_waiting = p->arrivals.left_waiting;
 }
 
@@ -227,7 +228,7 @@ static bool start_iteration(struct aio_loop *L, unsigned i, double t_start)
     if (L->opts->arrivals == IPB_ARRIVALS_OPEN) {
         struct ipb_arrival_take tk;
         enum ipb_arrival_step step = ipb_arrivals_ready(&p->arrivals, t_start - L->t0, &tk);
-        p->stats->dropped += tk.dropped;
+        ipb_stats_dropped(p->stats, t_start - L->t0, tk.dropped);
         if (step == IPB_ARRIVAL_END)
             return false;
         s->arrival = tk.arrival;

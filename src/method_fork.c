@@ -467,6 +467,13 @@ static int fork_prelaunch(struct ipb_run *run)
     s->n = 0; /* children started so far: what teardown must wait for */
     s->parent = getpid();
     s->shm_len = sizeof(struct fork_shared) + (size_t)n * sizeof(struct ipb_pipeline_stats);
+    /* The --interval series (timeseries.h) goes after the stats, cache-line aligned: the
+     * children write their intervals where the parent collects them, and the stats of both
+     * sides point at it (the mapping has the same address in every child). */
+    const size_t ts_off = (s->shm_len + IPB_CACHE_LINE - 1) / IPB_CACHE_LINE * IPB_CACHE_LINE;
+    const uint64_t nts = ipb_ts_nintervals(run->opts->duration_s, run->opts->interval_s);
+    if (nts > 0)
+        s->shm_len = ts_off + ipb_ts_bytes(n, nts);
     s->shm = mmap(NULL, s->shm_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     if (s->shm == MAP_FAILED) {
         snprintf(run->errmsg, sizeof(run->errmsg), "fork: shared counters (%zu bytes): %s",
@@ -476,6 +483,11 @@ static int fork_prelaunch(struct ipb_run *run)
     }
     atomic_init(&s->shm->worker_signal, 0);
     atomic_init(&s->shm->stop, 0); /* the rest of the mapping is zero, as stats must start */
+    if (nts > 0) {
+        struct ipb_ts_interval *iv = (struct ipb_ts_interval *)((char *)s->shm + ts_off);
+        ipb_stats_attach_series(s->shm->stats, n, iv, (unsigned)nts, run->opts->interval_s);
+        ipb_stats_attach_series(run->stats, n, iv, (unsigned)nts, run->opts->interval_s);
+    }
     ensure_fd_limit(n);
 
     for (unsigned i = 0; i < n; i++) {

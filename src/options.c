@@ -1,11 +1,14 @@
 #include "options.h"
 
+#include <inttypes.h>
+#include <math.h>
 #include <stdarg.h>
 #include <string.h>
 
 #include "ipb_status.h"
 #include "method.h"
 #include "text_escape.h"
+#include "timeseries.h"
 #include "units.h"
 
 void ipb_options_defaults(struct ipb_options *o)
@@ -331,6 +334,49 @@ static int opt_progress(struct parse *ps, const char *v)
     return IPB_OK;
 }
 
+static int opt_interval(struct parse *ps, const char *v)
+{
+    const char *why;
+    if (ipb_parse_double(v, 0.0, IPB_MAX_DURATION_S, &ps->o->interval_s, &why) != 0)
+        return fail(ps, v, "%s (seconds, 0 = off, or %g to --duration)", why, IPB_TS_MIN_S);
+    if (ps->o->interval_s > 0.0 && ps->o->interval_s < IPB_TS_MIN_S)
+        return fail(ps, v, "shorter than %g s (seconds, 0 = off, or %g to --duration)",
+                    IPB_TS_MIN_S, IPB_TS_MIN_S);
+    return IPB_OK;
+}
+
+/* --interval against --duration, --concurrency and --hdf5: the series is sized and allocated
+ * before the run, so a series that would not fit is refused here, on every rank alike. */
+static int check_interval(struct parse *ps)
+{
+    const struct ipb_options *o = ps->o;
+    if (o->interval_s <= 0.0)
+        return IPB_OK;
+    char v[32];
+    snprintf(v, sizeof(v), "%g", o->interval_s);
+    ps->opt = "--interval";
+    if (o->interval_s > o->duration_s)
+        return fail(ps, v, "longer than --duration %g s: choose at most the duration",
+                    o->duration_s);
+    if (o->hdf5_path[0] == '\0')
+        return fail(ps, v, "the time series is written to the HDF5 results file only: give --hdf5");
+    uint64_t n = ipb_ts_nintervals(o->duration_s, o->interval_s);
+    if (n == 0 || n > IPB_TS_MAX_INTERVALS)
+        return fail(ps, v,
+                    "%.0f intervals for --duration %g s plus %g s of drain, at most %u: choose a "
+                    "longer interval",
+                    ceil((o->duration_s + IPB_TS_DRAIN_S) / o->interval_s), o->duration_s,
+                    IPB_TS_DRAIN_S, IPB_TS_MAX_INTERVALS);
+    size_t bytes = ipb_ts_bytes(o->concurrency, n);
+    if (bytes > IPB_TS_MAX_BYTES)
+        return fail(ps, v,
+                    "the series would take %.1f MiB per rank (%u pipelines x %" PRIu64
+                    " intervals x %zu bytes), more than %zu MiB: choose a longer interval",
+                    (double)bytes / 1048576.0, o->concurrency, n, sizeof(struct ipb_ts_interval),
+                    IPB_TS_MAX_BYTES >> 20);
+    return IPB_OK;
+}
+
 static int opt_import(struct parse *ps, const char *v)
 {
     return copy_text(ps, v, ps->o->import_path, sizeof(ps->o->import_path), 0);
@@ -468,6 +514,16 @@ static const struct option_spec specs[] = {
     {{"progress", 0, "SECONDS",
       "rank 0 prints the aggregate throughput so far every SECONDS on stderr; 0 = off", "0", NULL},
      opt_progress},
+    {{"interval", 0, "SECONDS",
+      "record throughput, backlog, drops and latency per interval of SECONDS in the HDF5 "
+      "file (/run/<id>/timeseries); 0 = off",
+      "0",
+      "Each pipeline counts what completes in every interval [k*SECONDS, (k+1)*SECONDS) of "
+      "its timed phase, in memory sized before the run; after the run the intervals are merged "
+      "over pipelines and ranks into one row each. Needs --hdf5; at least 0.001 and at most "
+      "--duration; refused when the series would exceed 100000 intervals or 256 MiB per "
+      "rank."},
+     opt_interval},
     {{"import", 0, "FILE",
       "record a run measured by another tool (field<TAB>value lines, see "
       "job-scripts/fio-side-by-side.py) in --dat/--hdf5; runs nothing",
@@ -543,7 +599,7 @@ static int check_combinations(struct parse *ps)
         return fail(ps, ipb_aio_engine_name(o->aio_engine),
                     "only applies to --method aio (method here: %s)", o->method->name);
     }
-    return IPB_OK;
+    return check_interval(ps);
 }
 
 int ipb_options_parse(int argc, char *const argv[], struct ipb_options *o, char *err, size_t errlen)

@@ -94,6 +94,7 @@ struct ipb_options {
     enum ipb_arrival_mode arrivals;        /* closed (default) or open */
     unsigned backlog;                      /* open: bound on buffers waiting per pipeline */
     enum ipb_backlog_policy backlog_policy; /* open: a full queue blocks the sender or drops */
+    double interval_s;                     /* --interval: time series every SECONDS; 0 = off */
     char import_path[IPB_PATH_MAX]; /* --import: record a run measured elsewhere (fio) */
     bool help;    /* --help given: print usage, run nothing */
     bool version; /* --version given */

@@ -36,7 +36,21 @@ const char *ipb_stage_name(enum ipb_stage s)
 
 void ipb_stats_reset(struct ipb_pipeline_stats *st)
 {
+    const struct ipb_ts_ref ts = st->ts;
     memset(st, 0, sizeof(*st)); /* zero bytes are empty histograms too */
+    st->ts = ts;
+    if (ts.iv != NULL)
+        memset(ts.iv, 0, (size_t)ts.nintervals * sizeof(*ts.iv));
+}
+
+void ipb_stats_attach_series(struct ipb_pipeline_stats *st, unsigned n, struct ipb_ts_interval *iv,
+                             unsigned nintervals, double interval_s)
+{
+    for (unsigned i = 0; i < n; i++) {
+        st[i].ts.iv = iv ? iv + (size_t)i * nintervals : NULL;
+        st[i].ts.nintervals = iv ? nintervals : 0;
+        st[i].ts.interval_s = iv ? interval_s : 0.0;
+    }
 }
 
 int ipb_data_path(char *out, size_t outlen, const char *base, unsigned rank, unsigned index)
@@ -191,7 +205,7 @@ static bool receive(struct ipb_pipeline *p, atomic_int *stop, double t0, double 
     }
     struct ipb_arrival_take tk;
     enum ipb_arrival_step step = ipb_arrivals_ready(&p->arrivals, t - t0, &tk);
-    p->stats->dropped += tk.dropped;
+    ipb_stats_dropped(p->stats, t - t0, tk.dropped);
     if (step == IPB_ARRIVAL_END)
         return false;
     if (step == IPB_ARRIVAL_WAIT) {
@@ -273,7 +287,8 @@ int ipb_pipeline_run(struct ipb_pipeline *p, atomic_int *stop, ipb_poll_fn poll,
             ipb_arrivals_abandon(&p->arrivals);
         /* The arrivals up to now (at most the deadline) accounted: microseconds, which a --sync
          * end fsync's stage (it starts at t) takes in, so the stages still tile. */
-        st->dropped += ipb_arrivals_finish(&p->arrivals, ipb_now() - t0);
+        double t_finish = ipb_now() - t0;
+        ipb_stats_dropped(st, t_finish, ipb_arrivals_finish(&p->arrivals, t_finish));
         st->left_waiting = p->arrivals.left_waiting;
     }
     /* --sync end: one fsync makes the whole file durable; it belongs to the timed phase, or the

@@ -18,6 +18,7 @@
 #include "options.h"
 #include "prng.h"
 #include "result_fields.h"
+#include "timeseries.h"
 
 #define IPB_CACHE_LINE 64
 
@@ -58,13 +59,17 @@ struct ipb_pipeline_stats {
     uint64_t dropped;      /* open arrivals lost to a full queue (drop) */
     uint64_t left_waiting; /* open arrivals neither completed nor dropped at the end */
     struct ipb_hist lat[IPB_LAT_NKINDS]; /* latency histograms (result_fields.h) */
+    /* This pipeline's row of the --interval series (timeseries.h); empty when off. Set once
+     * before the first run (ipb_stats_attach_series) and kept by ipb_stats_reset. */
+    struct ipb_ts_ref ts;
 } __attribute__((aligned(IPB_CACHE_LINE)));
 
 /* One completed iteration of len bytes that ended at t_end (seconds since t0): the one place
  * every method accounts for it, the same way (the deadline rule of docs/design.md lives here,
  * once). arrival_latency_s runs from the buffer's arrival (open: its scheduled arrival; closed:
  * the end of its receive) to t_end; backlog is the sample taken when the buffer was taken
- * (arrivals.h). Drops are counted where they happen (stats->dropped), not here. */
+ * (arrivals.h). Also feeds the --interval series. Drops are counted where they happen
+ * (ipb_stats_dropped), not here. */
 static inline void ipb_stats_iteration_done(struct ipb_pipeline_stats *st, uint64_t len,
                                             double t_end_since_t0, double duration_s,
                                             double arrival_latency_s, uint64_t backlog)
@@ -79,6 +84,16 @@ static inline void ipb_stats_iteration_done(struct ipb_pipeline_stats *st, uint6
     st->backlog_sum += backlog;
     if (backlog > st->backlog_max)
         st->backlog_max = backlog;
+    ipb_ts_record(&st->ts, t_end_since_t0, len, arrival_latency_s, backlog);
+}
+
+/* n buffers found dropped at t seconds since t0 (arrivals.h: a pipeline finds the drops when it
+ * is next ready, or at the end): counted in the run and in the --interval series, in the
+ * interval of t, not of each buffer's own arrival. */
+static inline void ipb_stats_dropped(struct ipb_pipeline_stats *st, double t_since_t0, uint64_t n)
+{
+    st->dropped += n;
+    ipb_ts_dropped(&st->ts, t_since_t0, n);
 }
 
 /* For the --progress thread: bytes so far, whole. */
@@ -87,8 +102,14 @@ static inline uint64_t ipb_stats_load_bytes(const struct ipb_pipeline_stats *st)
     return __atomic_load_n(&st->bytes, __ATOMIC_RELAXED);
 }
 
-/* Zero the counters and make the histograms empty (what every run starts from). */
+/* Zero the counters and make the histograms empty (what every run starts from); the series
+ * reference is kept and its intervals zeroed. */
 void ipb_stats_reset(struct ipb_pipeline_stats *st);
+
+/* Give each of n pipelines its row of a series of nintervals intervals of interval_s seconds
+ * at iv (pipeline-major, zeroed by the caller; NULL: no series). Before the first run. */
+void ipb_stats_attach_series(struct ipb_pipeline_stats *st, unsigned n, struct ipb_ts_interval *iv,
+                             unsigned nintervals, double interval_s);
 
 struct ipb_pipeline {
     const struct ipb_options *opts;

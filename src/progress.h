@@ -18,7 +18,14 @@
  * "still running" flags; a rank whose timed phase has ended keeps taking part (without waiting
  * for ticks) until the sum says no rank is running, so all helpers leave after the same call.
  * ipb_progress_stop() wakes the helper at once, so the last rank to finish does not wait for a
- * tick. The cost, measured and reported in the README: see docs. */
+ * tick. The cost, measured and reported in the README: see docs.
+ *
+ * The line and the --interval series (timeseries.h) count the same thing: a buffer at its
+ * completion, in the one place a completed iteration is accounted (ipb_stats_iteration_done),
+ * which adds its bytes to the counter read here and to its interval. So "MiB/s in the last dt"
+ * is the series' MiB/s over the intervals that dt covers (up to the pipelines' t0 being read a
+ * few microseconds after the gate's). The helper reads the running totals, not the intervals:
+ * summing a pipeline's intervals at every tick would cost O(intervals). */
 #ifndef IPB_PROGRESS_H
 #define IPB_PROGRESS_H
 

@@ -30,6 +30,10 @@ struct ipb_pipeline_row {
     IPB_PIPELINE_FIELDS(IPB_MEMBER)
 };
 
+struct ipb_ts_row {
+    IPB_TIMESERIES_FIELDS(IPB_MEMBER)
+};
+
 #define IPB_MIB 1048576.0
 
 /* bytes over seconds in MiB/s; 0 before anything was timed (seconds <= 0). The one formula of

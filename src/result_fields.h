@@ -10,6 +10,7 @@
  *   IPB_PIPELINE_FIELDS   one row per pipeline (struct ipb_pipeline_row, `pipelines`)
  *   IPB_LAT_KINDS         the latency histograms every pipeline keeps (enum ipb_lat_kind)
  *   IPB_STAGES            the stage counters every pipeline sums (struct ipb_pipeline_stats)
+ *   IPB_TIMESERIES_FIELDS one row per --interval interval (struct ipb_ts_row, `timeseries`)
  *
  * Each X(type, strlen, name, dat_header, dat_format, doc) field entry is one column. type is STR
  * (fixed char[strlen]), U64 or F64; strlen is ignored for the numeric types. Names are
@@ -272,5 +273,30 @@
     X(F64, 0, kind##_p50_s, text " p50 (s)", "%.9f", "median " text " latency")                    \
     X(F64, 0, kind##_p99_s, text " p99 (s)", "%.9f", "99th percentile " text " latency")           \
     X(F64, 0, kind##_max_s, text " max (s)", "%.9f", "longest " text)
+
+/* ---- time series rows (--interval) ---------------------------------------------------------- */
+
+/* One row per interval of the timed phase in /run/<id>/timeseries, merged over every pipeline
+ * of every rank (timeseries.h). Not a record field: adding this dataset changes no compound
+ * type, so the layout version stays. */
+#define IPB_TIMESERIES_FIELDS(X)                                                                   \
+    X(F64, 0, start_s, "start (s)", "%.6f", "interval start, seconds since t0")                    \
+    X(F64, 0, end_s, "end (s)", "%.6f",                                                            \
+      "interval end: the next row's start; the last row may be stretched to its latest "           \
+      "completion")                                                                                \
+    X(U64, 0, bytes, "bytes", "%" PRIu64, "bytes of the buffers completed in the interval")        \
+    X(U64, 0, buffers, "buffers", "%" PRIu64, "buffers completed in the interval")                 \
+    X(F64, 0, mib_s, "MiB/s", "%.3f", "bytes / MiB / (end - start)")                               \
+    X(F64, 0, backlog_mean, "backlog mean", "%.3f",                                                \
+      "mean backlog sample of the takes whose buffers completed here (nan: none)")                 \
+    X(U64, 0, backlog_max, "backlog max", "%" PRIu64, "largest of those backlog samples")          \
+    X(U64, 0, dropped, "dropped", "%" PRIu64, "buffers dropped in the interval")                   \
+    X(F64, 0, arrival_p50_s, "arrival p50 (s)", "%.9f",                                            \
+      "arrival latency, 50th percentile (coarse histogram, within 21.2 %; nan: no buffer)")        \
+    X(F64, 0, arrival_p99_s, "arrival p99 (s)", "%.9f",                                            \
+      "arrival latency, 99th percentile (coarse histogram, within 21.2 %)")                        \
+    X(F64, 0, arrival_p999_s, "arrival p99.9 (s)", "%.9f",                                         \
+      "arrival latency, 99.9th percentile (coarse histogram, within 21.2 %)")                      \
+    X(F64, 0, arrival_max_s, "arrival max (s)", "%.9f", "arrival latency, maximum (exact)")
 
 #endif

@@ -358,6 +358,15 @@ void ipb_results_build(struct ipb_results *res, const struct ipb_options *o,
     res->lat = lat;
 }
 
+size_t ipb_results_series_rows(struct ipb_ts_row *rows, const struct ipb_ts_interval *merged,
+                               unsigned n, double duration_s, double interval_s)
+{
+    unsigned nrows = ipb_ts_rows(merged, n, duration_s, interval_s);
+    for (unsigned k = 0; k < nrows; k++)
+        ipb_ts_row_fill(&rows[k], &merged[k], k, n, interval_s);
+    return nrows;
+}
+
 /* ---- the collective ------------------------------------------------------------------------ */
 
 void ipb_results_free(struct ipb_results *res)
@@ -365,7 +374,34 @@ void ipb_results_free(struct ipb_results *res)
     free(res->own_ranks);
     free(res->own_pipelines);
     free(res->own_lat);
+    free(res->own_ts_rows);
     memset(res, 0, sizeof(*res));
+}
+
+/* MPI_Reduce's operation on whole intervals (a contiguous type of IPB_TS_WORDS uint64s). */
+static void ts_reduce_op(void *in, void *inout, int *len, MPI_Datatype *type)
+{
+    (void)type;
+    ipb_ts_merge(inout, in, (size_t)*len);
+}
+
+/* Every rank: its pipelines' intervals merged into mine[n]; then one MPI_Reduce merges the
+ * ranks' into all[n] on rank 0. Sums and maxima in one pass, so one collective. */
+static void reduce_series(MPI_Comm comm, const struct ipb_pipeline_stats *stats,
+                          unsigned npipelines, unsigned n, struct ipb_ts_interval *mine,
+                          struct ipb_ts_interval *all)
+{
+    memset(mine, 0, (size_t)n * sizeof(*mine));
+    for (unsigned i = 0; i < npipelines; i++)
+        ipb_ts_merge(mine, stats[i].ts.iv, n);
+    MPI_Datatype type;
+    MPI_Op op;
+    MPI_Type_contiguous((int)IPB_TS_WORDS, MPI_UINT64_T, &type);
+    MPI_Type_commit(&type);
+    MPI_Op_create(ts_reduce_op, 1, &op);
+    MPI_Reduce(mine, all, (int)n, type, op, 0, comm);
+    MPI_Op_free(&op);
+    MPI_Type_free(&type);
 }
 
 int ipb_results_collect(struct ipb_results *res, MPI_Comm comm,
@@ -391,14 +427,26 @@ int ipb_results_collect(struct ipb_results *res, MPI_Comm comm,
     struct ipb_pipeline_row *pipes_mine = NULL;
     if (with_pipelines)
         pipes_mine = calloc(npipelines ? npipelines : 1, sizeof(*pipes_mine));
+    /* The series (HDF5 only): the same length on every rank, from the same options. */
+    const unsigned nts =
+        with_pipelines && npipelines && stats[0].ts.iv ? stats[0].ts.nintervals : 0;
+    struct ipb_ts_interval *ts_mine = NULL, *ts_all = NULL;
+    if (nts)
+        ts_mine = malloc((size_t)nts * sizeof(*ts_mine));
     if (rank == 0) {
         sum_all = malloc(IPB_RESULTS_NBUCKETS * sizeof(*sum_all));
         res->own_ranks = calloc((size_t)nranks, sizeof(*res->own_ranks));
         res->own_lat = calloc(IPB_LAT_NKINDS, sizeof(*res->own_lat));
+        if (nts) {
+            ts_all = malloc((size_t)nts * sizeof(*ts_all));
+            res->own_ts_rows = calloc(nts, sizeof(*res->own_ts_rows));
+        }
     }
     bool have = sum_mine != NULL && (!with_pipelines || pipes_mine != NULL);
+    have = have && (nts == 0 || ts_mine != NULL);
     if (rank == 0)
-        have = have && sum_all != NULL && res->own_ranks != NULL && res->own_lat != NULL;
+        have = have && sum_all != NULL && res->own_ranks != NULL && res->own_lat != NULL &&
+               (nts == 0 || (ts_all != NULL && res->own_ts_rows != NULL));
     char why[128];
     snprintf(why, sizeof(why), "rank %d: out of memory collecting the results", rank);
     int rc = ipb_agree(comm, have ? IPB_OK : IPB_ERUN, why, err, errlen);
@@ -410,6 +458,9 @@ int ipb_results_collect(struct ipb_results *res, MPI_Comm comm,
                comm);
     ipb_results_sum_buckets(sum_mine, stats, npipelines);
     MPI_Reduce(sum_mine, sum_all, IPB_RESULTS_NBUCKETS, MPI_UINT64_T, MPI_SUM, 0, comm);
+
+    if (nts)
+        reduce_series(comm, stats, npipelines, nts, ts_mine, ts_all);
 
     size_t npipes = 0;
     if (with_pipelines) {
@@ -434,13 +485,22 @@ int ipb_results_collect(struct ipb_results *res, MPI_Comm comm,
         free(counts);
         free(displs);
     }
-    if (rank == 0)
+    if (rank == 0) {
         ipb_results_build(res, o, meta, res->own_ranks, (unsigned)nranks, res->own_pipelines,
                           npipes, sum_all, res->own_lat);
+        if (nts) {
+            res->ts_interval_s = stats[0].ts.interval_s;
+            res->nts_rows = ipb_results_series_rows(res->own_ts_rows, ts_all, nts, o->duration_s,
+                                                    res->ts_interval_s);
+            res->ts_rows = res->own_ts_rows;
+        }
+    }
 out:
     free(sum_mine);
     free(sum_all);
     free(pipes_mine);
+    free(ts_mine);
+    free(ts_all);
     if (rc != IPB_OK || rank != 0)
         ipb_results_free(res);
     return rc;

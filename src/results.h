@@ -31,12 +31,18 @@ struct ipb_results {
     const struct ipb_pipeline_row *pipelines; /* by rank, then pipeline; NULL when not gathered */
     size_t npipelines;
     const struct ipb_hist *lat; /* IPB_LAT_NKINDS merged histograms, or NULL */
+    /* --interval: one row per interval, merged over every pipeline of every rank; NULL when
+     * the run kept no series (or the results were not gathered for HDF5). */
+    const struct ipb_ts_row *ts_rows;
+    size_t nts_rows;
+    double ts_interval_s;
 
     /* What ipb_results_collect() allocated, for ipb_results_free(); NULL in results whose
      * pointers above the caller set to arrays of its own. */
     struct ipb_rank_row *own_ranks;
     struct ipb_pipeline_row *own_pipelines;
     struct ipb_hist *own_lat;
+    struct ipb_ts_row *own_ts_rows;
 };
 
 /* ---- the collective -------------------------------------------------------------------------- */
@@ -45,7 +51,9 @@ struct ipb_results {
  * it caught (0: none); rank 0 gets res filled: the record (ipb_record_fill, latency columns
  * from the run's histograms), every rank's row, every pipeline's row (only with
  * with_pipelines: the .dat needs none, and they are one row per pipeline of the whole job) and
- * the merged histograms. o and meta are read on rank 0 only. On the other ranks res is zeroed.
+ * the merged histograms, and with with_pipelines the --interval series merged per interval
+ * (when the stats carry one: every rank's has the same length, sized by the same options).
+ * o and meta are read on rank 0 only. On the other ranks res is zeroed.
  *
  * Every rank allocates what it needs first and all agree on it before any gather, so every rank
  * takes the same collectives even when one (rank 0 with its nranks rows, say) cannot allocate,
@@ -89,6 +97,12 @@ void ipb_results_build(struct ipb_results *res, const struct ipb_options *o,
                        const struct ipb_run_meta *meta, const struct ipb_rank_row *rows,
                        unsigned nranks, const struct ipb_pipeline_row *pipes, size_t npipes,
                        const uint64_t *sum, struct ipb_hist *lat);
+
+/* Rank 0, after the reduction: rows[] (room for n) from the run's merged series of n intervals
+ * (timeseries.h); returns how many rows (ipb_ts_rows: through the last non-empty interval,
+ * and at least the timed phase's). */
+size_t ipb_results_series_rows(struct ipb_ts_row *rows, const struct ipb_ts_interval *merged,
+                               unsigned n, double duration_s, double interval_s);
 
 /* ---- the record's arithmetic ------------------------------------------------------------- */
 

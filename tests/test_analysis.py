@@ -439,6 +439,91 @@ def test_original_bars_split_by_gil(tmp_path):
     assert "Python 3.14" in fig.axes[0].get_title()
 
 
+@pytest.fixture(scope="session")
+def series_file(tmp_path_factory):
+    """Two runs recorded with --interval (openmp and aio), and one without, in one HDF5 file."""
+    d = tmp_path_factory.mktemp("series")
+    h5 = str(d / "series.h5")
+    env = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")
+    for i, (method, interval) in enumerate([("openmp", "0.1"), ("aio", "0.1"), ("fork", None)]):
+        cmd = launcher(1) + [
+            bench_path(), "--method", method, "--concurrency", "2", "--duration", "0.5",
+            "--recv-delay", "0.01", "--buffer-size", "16", "--output-file", str(d / f"data{i}"),
+            "--hdf5", h5] + (["--interval", interval] if interval else [])
+        p = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
+        assert p.returncode == 0, f"{' '.join(cmd)}\nexit {p.returncode}\n{p.stderr}"
+    return h5
+
+
+def test_timeseries_loaded_and_adding_up(series_file):
+    df = R.load([series_file])
+    series = R.load_timeseries(df)
+    with h5py.File(series_file, "r") as f:
+        runs = f["runs"][:]
+        have = {s(r["run_id"]): s(r["method"]) for r in runs if "timeseries" in f["run"][s(r["run_id"])]}
+    assert sorted(have.values()) == ["aio", "openmp"]  # the fork run has no series
+    assert set(series) == set(have)
+    for r in runs:
+        rid = s(r["run_id"])
+        if rid not in series:
+            continue
+        t = series[rid]
+        assert t.attrs["interval_s"] == 0.1
+        assert t["bytes"].sum() == r["xferred_bytes"] and t["buffers"].sum() == r["buffers"]
+        assert (t["end_s"].to_numpy()[:-1] == t["start_s"].to_numpy()[1:]).all()
+        np.testing.assert_allclose(t["mib_s"], t["bytes"] / 2**20 / (t["end_s"] - t["start_s"]),
+                                   rtol=1e-12)
+
+
+def test_timeseries_plot_draws_each_run(series_file, tmp_path):
+    df = R.load([series_file])
+    series = R.load_timeseries(df)
+    fig = P.plot_timeseries(df)
+    top, bottom = fig.axes[0], fig.axes[1]
+    labels = [t.get_text() for t in top.get_legend().get_texts()]
+    assert sorted(labels) == ["aio", "openmp"]
+    by_method = dict(zip(df["method"], df["run_id"]))
+    for ax, col, scale in ((top, "mib_s", 1.0), (bottom, "arrival_p99_s", 1e3)):
+        lines = ax.get_lines()
+        assert len(lines) == 2
+        for ln, m in zip(lines, ["openmp", "aio"]):  # methods in the README's order
+            t = series[by_method[m]]
+            x, y = ln.get_data()
+            np.testing.assert_allclose(x[:-1], t["start_s"])
+            assert x[-1] == pytest.approx(t["end_s"].iloc[-1])
+            np.testing.assert_allclose(y[:-1], t[col].to_numpy(dtype=float) * scale)
+    assert "interval 0.1 s" in top.get_title()
+    assert "p99 latency from arrival" in bottom.get_ylabel()
+    # the command, with the plot named first
+    prefix = str(tmp_path / "ts")
+    p = run_cmd(os.path.join(ANALYSIS, "ipb_plot.py"), "timeseries", series_file, "-o", prefix,
+                "--format", "png")
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.split() == [f"{prefix}-timeseries.png"]
+    w, h = png_size(f"{prefix}-timeseries.png")
+    assert w >= 600 and h >= 400
+
+
+def test_timeseries_needs_a_series(sweep, series_file, tmp_path):
+    with pytest.raises(R.InputError, match="--interval"):
+        P.plot_timeseries(R.load([sweep["h5"]]))
+    p = run_cmd(os.path.join(ANALYSIS, "ipb_plot.py"), "timeseries", sweep["h5"],
+                "-o", str(tmp_path / "x"))
+    assert p.returncode == 2 and "no time series" in p.stderr and "--interval" in p.stderr
+    assert not os.path.exists(tmp_path / "x-timeseries.png")
+    # a .dat has none either; --where can leave only the run without one
+    p = run_cmd(os.path.join(ANALYSIS, "ipb_plot.py"), "--kind", "timeseries", series_file,
+                "--where", "method=fork", "-o", str(tmp_path / "y"))
+    assert p.returncode == 2 and "no time series" in p.stderr
+    # --kind all draws it when there is one, and says nothing when there is none
+    p = run_cmd(os.path.join(ANALYSIS, "ipb_plot.py"), sweep["h5"], "-o", str(tmp_path / "z"),
+                "--format", "png")
+    assert p.returncode == 0 and p.stderr == "" and "z-timeseries" not in p.stdout
+    p = run_cmd(os.path.join(ANALYSIS, "ipb_plot.py"), series_file, "-o", str(tmp_path / "w"),
+                "--format", "png")
+    assert p.returncode == 0 and f"{tmp_path}/w-timeseries.png" in p.stdout.split()
+
+
 def test_commands_have_help():
     for cmd in ("ipb_summary.py", "ipb_plot.py"):
         p = run_cmd(os.path.join(ANALYSIS, cmd), "--help")

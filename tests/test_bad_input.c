@@ -15,16 +15,16 @@
 
 enum prep {
     PREP_NONE,
-    PREP_FILE,       /* a regular file "file": --output-file file/data cannot be created */
-    PREP_RO_MOUNT,   /* "ro": a read-only tmpfs (root ignores mode bits, not a ro mount) */
-    PREP_EXISTING00, /* a file at data path data.0.0 (rank 0, pipeline 0) */
-    PREP_EXISTING11, /* a file at data path data.1.1 (rank 1, pipeline 1) */
-    PREP_SYMLINK,    /* data.0.0 -> target (an existing file) */
-    PREP_DANGLING,   /* data.1.0 -> victim (does not exist: must not be created) */
+    PREP_FILE,         /* a regular file "file": --output-file file/data cannot be created */
+    PREP_RO_MOUNT,     /* "ro": a read-only tmpfs (root ignores mode bits, not a ro mount) */
+    PREP_EXISTING00,   /* a file at data path data.0.0 (rank 0, pipeline 0) */
+    PREP_EXISTING11,   /* a file at data path data.1.1 (rank 1, pipeline 1) */
+    PREP_SYMLINK,      /* data.0.0 -> target (an existing file) */
+    PREP_DANGLING,     /* data.1.0 -> victim (does not exist: must not be created) */
     PREP_DAT_DANGLING, /* results.dat -> victim.dat (does not exist: must not be created) */
     PREP_CGROUP,       /* mpirun runs in a new memory cgroup limited to 256 MiB */
-    PREP_OTHER_DAT,  /* results.dat with the Python original's header and one row */
-    PREP_DEEP,       /* a file at DEEP_DIR/data.0.0, 16 directories of 200 bytes down */
+    PREP_OTHER_DAT,    /* results.dat with the Python original's header and one row */
+    PREP_DEEP,         /* a file at DEEP_DIR/data.0.0, 16 directories of 200 bytes down */
 };
 
 /* A .dat that this program must not append to: its columns are not ours. */
@@ -36,9 +36,9 @@ static const char foreign_dat[] =
 
 struct bad_case {
     const char *name;
-    const char *args[8]; /* "%s" in an argument is the test directory */
-    const char *option;  /* the error line must name it */
-    const char *value;   /* and this (NULL: not checked, e.g. empty or unprintable values) */
+    const char *args[12]; /* "%s" in an argument is the test directory */
+    const char *option;   /* the error line must name it */
+    const char *value;    /* and this (NULL: not checked, e.g. empty or unprintable values) */
     enum prep prep;
     int plain; /* under plain mpirun: the exit status a user sees (see th_mpirun_each_rank) */
 };
@@ -52,9 +52,9 @@ static const char *const base_args[][2] = {
 
 /* A directory 16 levels of 200-byte names down: with the test directory, a 3.3 KiB path, below
  * PATH_MAX but far past a 1 KiB message buffer, where the reason used to be cut off. */
-#define D50 "dddddddddddddddddddddddddddddddddddddddddddddddddd"
-#define D200 D50 D50 D50 D50
-#define D200X4 D200 "/" D200 "/" D200 "/" D200
+#define D50      "dddddddddddddddddddddddddddddddddddddddddddddddddd"
+#define D200     D50 D50 D50 D50
+#define D200X4   D200 "/" D200 "/" D200 "/" D200
 #define DEEP_DIR "%s/" D200X4 "/" D200X4 "/" D200X4 "/" D200X4
 
 #define A(...)                                                                                     \
@@ -175,6 +175,26 @@ static const struct bad_case cases[] = {
      PREP_NONE, 0},
     {"--dat with another program's header", A("--dat", "%s/results.dat"), "--dat", "%s/results.dat",
      PREP_OTHER_DAT, 0},
+    /* --interval: the HDF5 file named must not be created either. */
+    {"--interval abc", A("--interval", "abc", "--hdf5", "%s/r.h5"), "--interval", "abc", PREP_NONE,
+     0},
+    {"--interval -1", A("--interval", "-1", "--hdf5", "%s/r.h5"), "--interval", "-1", PREP_NONE, 0},
+    {"--interval nan", A("--interval", "nan", "--hdf5", "%s/r.h5"), "--interval", "nan", PREP_NONE,
+     0},
+    {"--interval below 1 ms", A("--interval", "0.0005", "--hdf5", "%s/r.h5"), "--interval",
+     "0.0005", PREP_NONE, 0},
+    {"--interval longer than --duration", A("--interval", "2", "--hdf5", "%s/r.h5"), "--interval",
+     "2", PREP_NONE, 0},
+    {"--interval without --hdf5", A("--interval", "0.5"), "--interval", "give --hdf5", PREP_NONE,
+     0},
+    {"--interval: more than 100000 intervals",
+     A("--duration", "1000", "--interval", "0.001", "--hdf5", "%s/r.h5"), "--interval",
+     "at most 100000", PREP_NONE, 0},
+    /* 64 pipelines x 10,000 intervals x 464 bytes = 283 MiB, over the 256 MiB bound */
+    {"--interval: series over 256 MiB per rank",
+     A("--method", "openmp", "--concurrency", "64", "--duration", "99", "--interval", "0.01",
+       "--hdf5", "%s/r.h5"),
+     "--interval", "283.2 MiB per rank", PREP_NONE, 0},
 };
 #define NCASES (sizeof cases / sizeof cases[0])
 

@@ -978,6 +978,51 @@ static void test_series_recv_model_progress_options(void **state)
     }
 }
 
+/* --interval: off by default; accepted from 1 ms to --duration with --hdf5; refused with the
+ * option, the value and the reason (the figure, for the memory bound). */
+static void test_interval(void **state)
+{
+    (void)state;
+    struct ipb_options o;
+    char err[IPB_ERRMSG_LEN];
+    ipb_options_defaults(&o);
+    assert_dbl_eq(o.interval_s, 0.0);
+    PARSE_OK(&o, "--interval", "0.5", "--hdf5", "r.h5");
+    assert_dbl_eq(o.interval_s, 0.5);
+    PARSE_OK(&o, "--interval", "0.001", "--duration", "1", "--hdf5", "r.h5");
+    assert_dbl_eq(o.interval_s, 0.001);
+    PARSE_OK(&o, "--interval", "10", "--hdf5", "r.h5"); /* = --duration (default 10) */
+    PARSE_OK(&o, "--interval", "0");                    /* off: no --hdf5 needed */
+    assert_dbl_eq(o.interval_s, 0.0);
+    /* --duration given after --interval: judged on the final values */
+    PARSE_OK(&o, "--interval", "20", "--duration", "30", "--hdf5", "r.h5");
+    /* 4096 pipelines x 3 intervals: 5.6 MiB, accepted */
+    PARSE_OK(&o, "-m", "openmp", "-c", "4096", "-d", "1", "--interval", "1", "--hdf5", "r.h5");
+
+    struct {
+        const char *args[12];
+        const char *needle;
+    } bad[] = {
+        {{"--interval", "abc", "--hdf5", "r.h5"}, "--interval 'abc': "},
+        {{"--interval", "-0.5", "--hdf5", "r.h5"}, "--interval '-0.5': "},
+        {{"--interval", "inf", "--hdf5", "r.h5"}, "--interval 'inf': "},
+        {{"--interval", "0.0009", "--hdf5", "r.h5"}, "--interval '0.0009': shorter than 0.001 s"},
+        {{"--interval", "11", "--hdf5", "r.h5"}, "--interval '11': longer than --duration 10 s"},
+        {{"--interval", "0.5"}, "--interval '0.5': the time series is written to the HDF5"},
+        {{"--duration", "200", "--interval", "0.001", "--hdf5", "r.h5"},
+         "--interval '0.001': 201000 intervals for --duration 200 s plus 1 s of drain, at most "
+         "100000"},
+        {{"-m", "openmp", "-c", "64", "-d", "99", "--interval", "0.01", "--hdf5", "r.h5"},
+         "--interval '0.01': the series would take 283.2 MiB per rank (64 pipelines x 10000 "
+         "intervals x 464 bytes), more than 256 MiB"},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        assert_int_equal(parse_list(&o, err, sizeof(err), bad[i].args), IPB_EBADINPUT);
+        assert_contains(err, bad[i].needle);
+        assert_null(strchr(err, '\n'));
+    }
+}
+
 /* The default each option documents (--help, the man page, docs/reference.md) is the real
  * one: giving it explicitly changes nothing. */
 static void test_documented_defaults_are_the_defaults(void **state)
@@ -1077,6 +1122,7 @@ int main(void)
         cmocka_unit_test(test_method_names_list),
         cmocka_unit_test(test_method_flags),
         cmocka_unit_test(test_series_recv_model_progress_options),
+        cmocka_unit_test(test_interval),
     };
     return cmocka_run_group_tests_name("options", tests, NULL, NULL);
 }
