@@ -306,12 +306,32 @@ def plot_stages(df, by=(), title=None):
     return fig
 
 
-def plot_timeseries(df, by=(), title=None, series=None):
+def parse_window(text):
+    """--window START:END (seconds since t0) as a pair of floats, START < END."""
+    try:
+        a, b = (float(v) for v in text.split(":"))
+    except ValueError:
+        raise R.InputError(f"--window {text}: START:END in seconds since t0, e.g. 2:3") from None
+    if not (0 <= a < b):
+        raise R.InputError(f"--window {text}: needs 0 <= START < END")
+    return a, b
+
+
+def plot_timeseries(df, by=(), title=None, series=None, window=None):
     """Two panels over the timed phase: MiB/s per interval, and the interval's p99 latency
-    from arrival. One line per run, drawn as steps over [start_s, end_s); colour by method."""
+    from arrival. One line per run, drawn as steps over [start_s, end_s); colour by method.
+    window (START, END): only the intervals inside it, e.g. one second at --interval 0.01 to
+    see pipelines completing in step."""
     if df.empty:
         raise R.InputError("no runs selected")
     series = R.load_timeseries(df) if series is None else series
+    if window is not None:
+        series = {r: t[(t["start_s"] >= window[0] - 1e-9) & (t["end_s"] <= window[1] + 1e-9)]
+                  for r, t in series.items()}
+        series = {r: t for r, t in series.items() if len(t)}
+        if not series:
+            raise R.InputError(f"no interval of the selected runs lies inside --window "
+                               f"{window[0]:g}:{window[1]:g}")
     d = df[df["run_id"].isin(list(series))] if "run_id" in df.columns else df.iloc[0:0]
     if d.empty:
         raise R.InputError("no time series in the selected runs: record one with --interval "
@@ -338,6 +358,8 @@ def plot_timeseries(df, by=(), title=None, series=None):
                 ax.step(x, np.append(y, y[-1:]), label=label if ax is top else None, **style)
     intervals = sorted({series[r].attrs.get("interval_s") for r in d["run_id"]})
     extra = "interval " + ", ".join(f"{v:g} s" for v in intervals)
+    if window is not None:
+        extra += f", {window[0]:g}-{window[1]:g} s"
     top.set_ylabel("throughput (MiB/s)")
     bottom.set_ylabel("p99 latency from arrival (ms)")
     bottom.set_xlabel("time since t0 (s): each interval at its completions")
@@ -381,6 +403,9 @@ def main(argv=None):
                         "concurrency)")
     p.add_argument("--title", default=None, help="replace the first title line")
     p.add_argument("--dpi", type=int, default=120, help="PNG resolution (default: 120)")
+    p.add_argument("--window", default=None, metavar="START:END",
+                   help="timeseries: only the intervals between START and END seconds since t0 "
+                        "(e.g. 2:3 at --interval 0.01 shows pipelines completing in step)")
     argv = sys.argv[1:] if argv is None else list(argv)
     # "ipb_plot.py timeseries FILE...": the plot named first, as a word (unless a file of
     # that name is meant)
@@ -399,6 +424,7 @@ def main(argv=None):
         if df.empty:
             raise R.InputError("no runs selected")
         series = R.load_timeseries(df) if "timeseries" in kinds else {}
+        window = parse_window(a.window) if a.window is not None else None
         for k in kinds:
             if k == "stages" and not has_stages(df) and a.kind == "all":
                 print("ipb_plot.py: stages skipped: no per-stage times in the input (.dat files "
@@ -414,7 +440,7 @@ def main(argv=None):
             elif k == "scaling":
                 fig = plot_scaling(df, by, x=a.x, title=t)
             elif k == "timeseries":
-                fig = plot_timeseries(df, by, title=t, series=series)
+                fig = plot_timeseries(df, by, title=t, series=series, window=window)
             else:
                 fig = plot_stages(df, by, title=t)
             for path in save(fig, a.output, k, formats, a.dpi):

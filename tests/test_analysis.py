@@ -524,6 +524,28 @@ def test_timeseries_needs_a_series(sweep, series_file, tmp_path):
     assert p.returncode == 0 and f"{tmp_path}/w-timeseries.png" in p.stdout.split()
 
 
+def test_timeseries_window(series_file, tmp_path):
+    """--window START:END keeps only the intervals inside it, in the figure and its title."""
+    df = R.load([series_file])
+    series = R.load_timeseries(df)
+    fig = P.plot_timeseries(df, window=(0.2, 0.4))
+    for ln, rid in zip(fig.axes[0].get_lines(), [dict(zip(df["method"], df["run_id"]))[m]
+                                                   for m in ("openmp", "aio")]):
+        t = series[rid]
+        inside = t[(t["start_s"] >= 0.2 - 1e-9) & (t["end_s"] <= 0.4 + 1e-9)]
+        assert len(inside) == 2
+        x, _ = ln.get_data()
+        np.testing.assert_allclose(x, [0.2, 0.3, 0.4])
+    assert "0.2-0.4 s" in fig.axes[0].get_title()
+    with pytest.raises(R.InputError, match="inside --window"):
+        P.plot_timeseries(df, window=(50, 60))
+    for bad in ("3", "a:b", "2:1", "-1:2"):
+        p = run_cmd(os.path.join(ANALYSIS, "ipb_plot.py"), "timeseries", series_file,
+                    "--window", bad, "-o", str(tmp_path / "bad"))
+        assert p.returncode == 2 and "--window" in p.stderr, bad
+        assert not os.path.exists(tmp_path / "bad-timeseries.png")
+
+
 def test_commands_have_help():
     for cmd in ("ipb_summary.py", "ipb_plot.py"):
         p = run_cmd(os.path.join(ANALYSIS, cmd), "--help")
