@@ -99,6 +99,19 @@ DAT_COLUMNS = {
     "progress interval (s)": "progress_s",
     "recv phase": "recv_phase",
     "interrupted": "interrupted",
+    # Open-loop arrivals, then the latency kinds added since (src/result_fields.h order).
+    "arrivals": "arrivals",
+    "backlog bound": "backlog_bound",
+    "backlog policy": "backlog_policy",
+    "backlog mean": "backlog_mean",
+    "backlog max": "backlog_max",
+    "dropped": "dropped",
+    "left waiting": "left_waiting",
+    "arrival p50 (s)": "arrival_p50_s",
+    "arrival p90 (s)": "arrival_p90_s",
+    "arrival p99 (s)": "arrival_p99_s",
+    "arrival p99.9 (s)": "arrival_p999_s",
+    "arrival max (s)": "arrival_max_s",
     # The Python original: column 0 is the Python version, column 1 the GIL flag.
     "Python version": "python_version",
     "GIL enabled": "gil",
@@ -107,7 +120,8 @@ DAT_COLUMNS = {
 STRING_COLUMNS = {
     "version", "method", "sync", "aio_engine", "run_id", "timestamp", "label", "gil",
     "python_version", "source", "file", "fs_type", "mount_point", "job_id", "hosts",
-    "slowest_host", "series_id", "recv_model", "recv_phase", "interrupted",
+    "slowest_host", "series_id", "recv_model", "recv_phase", "interrupted", "arrivals",
+    "backlog_policy",
 }
 
 # Methods in the order the README introduces them; the original's names next to ours.
