@@ -339,6 +339,11 @@ def plot_timeseries(df, by=(), title=None, series=None, window=None):
     keys = R.group_keys(d, by)
     order = ordered_series(d, keys)
     styles = style_for(order, keys)
+    if d["method"].nunique() == 1 and len(order) > 1:
+        # One method, several conditions (e.g. --by arrivals): lines of one colour told apart
+        # by dashes alone are hard to follow where they cross, so each gets its own colour.
+        cycle = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+        styles = [(cycle[i % len(cycle)], "") for i in range(len(order))]
     fig, (top, bottom) = plt.subplots(2, 1, sharex=True, figsize=(8.0, 6.4))
     for i, key in enumerate(order):
         sel = np.ones(len(d), dtype=bool)
