@@ -1427,3 +1427,18 @@ void th_ctx_run(struct th_ctx *c, unsigned np, double timeout_s, const char *con
     th_argv_free(&a);
     th_dat_parse(c->r.out, &c->d);
 }
+
+void th_ctx_expect_success(struct th_ctx *c, int rows)
+{
+    struct th_result *r = &c->r;
+    TH_EXPECT(r, !r->timed_out, "the run did not finish within its timeout (a rank hangs?)");
+    TH_EXPECT(r, r->exited && r->status == 0, "expected exit status 0");
+    TH_EXPECT(r, r->nleftovers == 0, "processes left running after the run: %s", r->leftovers);
+    TH_EXPECT(r, th_program_lines(r->err, NULL, 0) == 0, "a successful run printed an error");
+    if (rows < 0)
+        return;
+    TH_EXPECT(r, c->d.nrows == rows, "%d rows, expected %d", c->d.nrows, rows);
+    for (int i = 0; i < c->d.nrows && i < TH_MAX_ROWS; i++)
+        TH_EXPECT(r, c->d.ncols[i] == th_ncolumns(), "row %d has %d columns, expected %d", i,
+                  c->d.ncols[i], th_ncolumns());
+}

@@ -234,6 +234,9 @@ int th_ctx_teardown(void **state);
  * an argument stands for c->dir), and parse its stdout into c->d. The previous run's result
  * and rows are freed first, so a test may run several times. */
 void th_ctx_run(struct th_ctx *c, unsigned np, double timeout_s, const char *const *args);
+/* The run of th_ctx_run() succeeded: exit 0, no rank hung, no process left, no error line, and
+ * (rows >= 0) that many .dat rows on stdout, each with every column. */
+void th_ctx_expect_success(struct th_ctx *c, int rows);
 
 /* ---- assertions that explain themselves ---------------------------------------------------- */
 

@@ -34,17 +34,6 @@ static int setup(void **state)
     return th_ctx_setup_tagged(state, "arrivals");
 }
 
-static void expect_success(struct th_ctx *c)
-{
-    struct th_result *r = &c->r;
-    TH_EXPECT(r, !r->timed_out, "the run did not finish within its timeout (a rank hangs?)");
-    TH_EXPECT(r, r->exited && r->status == 0, "expected exit status 0");
-    TH_EXPECT(r, r->nleftovers == 0, "processes left running after the run: %s", r->leftovers);
-    TH_EXPECT(r, th_program_lines(r->err, NULL, 0) == 0, "a successful run printed an error");
-    TH_EXPECT(r, c->d.nrows == 1, "%d rows, expected 1", c->d.nrows);
-    TH_EXPECT(r, c->d.ncols[0] == NCOLS, "%d columns, expected %d", c->d.ncols[0], NCOLS);
-}
-
 static const char *col(struct th_ctx *c, int k)
 {
     return c->d.row[0][k];
@@ -178,7 +167,7 @@ static void test_every_method_both_modes(void **state)
             snprintf(what, sizeof what, "%s%s%s, %s, %u rank(s)", m->method, m->engine ? " " : "",
                      m->engine ? m->engine : "", open ? "open" : "closed", m->np);
             th_ctx_run(c, m->np, 40, args);
-            expect_success(c);
+            th_ctx_expect_success(c, 1);
             check_common(c, what, 64 * 1024);
             TH_EXPECT(&c->r, strcmp(col(c, COL_arrivals), open ? "open" : "closed") == 0,
                       "%s: <arrivals> is %s", what, col(c, COL_arrivals));
@@ -227,7 +216,7 @@ static void run_overloaded(struct th_ctx *c, const char *method, const char *mod
     }
     args[n] = NULL;
     th_ctx_run(c, 1, 60, args);
-    expect_success(c);
+    th_ctx_expect_success(c, 1);
 }
 
 static void test_overload_block_drop_closed(void **state)

@@ -38,19 +38,6 @@ static int setup(void **state)
     return th_ctx_setup_tagged(state, "insight");
 }
 
-static void expect_success(struct th_ctx *c, int rows)
-{
-    struct th_result *r = &c->r;
-    TH_EXPECT(r, !r->timed_out, "the run did not finish within its timeout (a rank hangs?)");
-    TH_EXPECT(r, r->exited && r->status == 0, "expected exit status 0");
-    TH_EXPECT(r, r->nleftovers == 0, "processes left running after the run: %s", r->leftovers);
-    TH_EXPECT(r, th_program_lines(r->err, NULL, 0) == 0, "a successful run printed an error");
-    TH_EXPECT(r, c->d.nrows == rows, "%d rows, expected %d", c->d.nrows, rows);
-    for (int i = 0; i < c->d.nrows && i < TH_MAX_ROWS; i++)
-        TH_EXPECT(r, c->d.ncols[i] == NCOLS, "row %d has %d columns, expected %d", i, c->d.ncols[i],
-                  NCOLS);
-}
-
 static const char *col(struct th_ctx *c, int row, int k)
 {
     return c->d.row[row][k];
@@ -107,7 +94,7 @@ static void test_stages_add_up(void **state)
         }
         args[n] = NULL;
         th_ctx_run(c, s->np, 40, args);
-        expect_success(c, 1);
+        th_ctx_expect_success(c, 1);
         double elapsed = f64(c, 0, COL_elapsed_precise_s);
         double gap = f64(c, 0, COL_stage_gap_max_s);
         TH_EXPECT(&c->r, gap >= 0.0 && gap <= STAGE_GAP_REL * elapsed,
@@ -195,7 +182,7 @@ static void test_latency_and_histograms(void **state)
                               "%s/r.h5",
                               NULL};
         th_ctx_run(c, 2, 40, args);
-        expect_success(c, 1);
+        th_ctx_expect_success(c, 1);
         check_latency_order(c, 0, COL_write_p50_s);
         check_latency_order(c, 0, COL_fsync_p50_s);
         check_latency_order(c, 0, COL_iteration_p50_s);
@@ -291,7 +278,7 @@ static void test_stragglers_named(void **state)
                           "%s/d",
                           NULL};
     th_ctx_run(c, 2, 40, args);
-    expect_success(c, 1);
+    th_ctx_expect_success(c, 1);
     char host[256] = "";
     gethostname(host, sizeof host);
     uint64_t slow = u64(c, 0, COL_slowest_rank);
@@ -343,7 +330,7 @@ static void test_repetitions(void **state)
                               "--buffer-size", "64",       "--output-file", "%s/d",
                               "--dat",         "%s/r.dat", "--keep-files",  NULL};
         th_ctx_run(c, 2, 60, args);
-        expect_success(c, 3);
+        th_ctx_expect_success(c, 3);
         /* the warmup is untimed, not absent: the run took at least warmup + 3 x duration */
         TH_EXPECT(&c->r, c->r.seconds >= 2.0, "%s: 3 x 0.5 s + 0.5 s warmup took %.2f s",
                   methods[m], c->r.seconds);
@@ -414,7 +401,7 @@ static void test_progress(void **state)
                                   "0.01",          "--buffer-size", "64",
                                   "--output-file", "%s/d",          NULL};
             th_ctx_run(c, np, 40, args);
-            expect_success(c, 1);
+            th_ctx_expect_success(c, 1);
             int lines = th_info_lines(c->r.err, "progress");
             /* ticks at 0.4, 0.8, 1.2, 1.6 (and maybe 2.0) s */
             TH_EXPECT(&c->r, lines >= 3 && lines <= 6, "%s -np %u: %d progress lines", methods[m],
@@ -456,7 +443,7 @@ static void test_recv_models(void **state)
                               "%s/d",
                               NULL};
         th_ctx_run(c, 1, 40, args);
-        expect_success(c, 1);
+        th_ctx_expect_success(c, 1);
         TH_EXPECT(&c->r, strcmp(col(c, 0, COL_recv_model), models[m]) == 0, "recv model %s",
                   col(c, 0, COL_recv_model));
         /* the mean wait is the delay, whatever the model (4 x ~200 samples: within 20 %) */
@@ -481,7 +468,7 @@ static void test_import(void **state)
                         "fsync_p99_s\t0.004\nlabel\tfio side by side\n");
     const char *args[] = {"--import", "%s/fio.rec", "--dat", "%s/r.dat", "--hdf5", "%s/r.h5", NULL};
     th_ctx_run(c, 1, 30, args);
-    expect_success(c, 1);
+    th_ctx_expect_success(c, 1);
     TH_EXPECT(&c->r, strcmp(col(c, 0, COL_method), "fio-psync") == 0, "method");
     TH_EXPECT(&c->r, f64(c, 0, COL_throughput_mib_s) == 321.5, "throughput");
     /* and a real run appends to the same files */
@@ -489,7 +476,7 @@ static void test_import(void **state)
                          "%s/d",       "--dat", "%s/r.dat",     "--hdf5", "%s/r.h5",
                          NULL};
     th_ctx_run(c, 1, 30, run);
-    expect_success(c, 1);
+    th_ctx_expect_success(c, 1);
     snprintf(path, sizeof path, "%s/r.dat", c->dir);
     char *text = th_read_file(path, NULL);
     struct th_dat d;

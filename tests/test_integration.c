@@ -51,16 +51,6 @@ static void run_ipb(struct th_ctx *c, unsigned np, double duration, const char *
     th_ctx_run(c, np, duration + 30.0, args);
 }
 
-static void expect_success(struct th_ctx *c)
-{
-    struct th_result *r = &c->r;
-    TH_EXPECT(r, !r->timed_out, "the run did not finish within its timeout (a rank hangs?)");
-    TH_EXPECT(r, r->exited && r->status == 0, "expected exit status 0");
-    TH_EXPECT(r, r->nleftovers == 0, "processes left running after the run: %s", r->leftovers);
-    TH_EXPECT(r, th_program_lines(r->err, NULL, 0) == 0,
-              "a successful run printed something on stderr");
-}
-
 static const char *col(struct th_ctx *c, int row, int col)
 {
     return c->d.row[row][col];
@@ -370,7 +360,7 @@ static void test_matrix(void **state)
         args[n++] = "--keep-files";
     args[n] = NULL;
     run_ipb(c, m->np, 1.0, args);
-    expect_success(c);
+    th_ctx_expect_success(c, -1);
     struct expect e = {
         m->np, m->method, m->concurrency, 1.0, 65536, 0.01, "every", 8, m->engine ? m->engine : "-",
         "-",   NULL};
@@ -394,7 +384,7 @@ static void short_run(struct th_ctx *c, unsigned np, const char *const *extra,
         args[n++] = *s;
     args[n] = NULL;
     run_ipb(c, np, 0.3, args);
-    expect_success(c);
+    th_ctx_expect_success(c, -1);
     check_stdout(c, e);
 }
 
@@ -474,7 +464,7 @@ static void test_equals_and_units(void **state)
                           "--recv-delay=0.01", "--buffer-size=1MiB",      "--output-file=%s/data",
                           "--keep-files",      "--compute-sparsity=4096", NULL};
     run_ipb(c, 1, 0.3, args);
-    expect_success(c);
+    th_ctx_expect_success(c, -1);
     struct expect e = {1, "fork", 2, 0.3, 1048576, 0.01, "every", 4096, "-", "-", NULL};
     check_stdout(c, &e);
     check_data_files(c, &e, 1, "");
@@ -488,7 +478,7 @@ static void test_defaults(void **state)
     struct th_ctx *c = *state;
     const char *args[] = {"--duration", "0.3", NULL};
     run_ipb(c, 2, 0.3, args);
-    expect_success(c);
+    th_ctx_expect_success(c, -1);
     struct expect e = {2, "sequential", 1, 0.3, 262144, 0.1, "every", 8, "-", "-", "1"};
     check_stdout(c, &e);
     check_data_files(c, &e, 0, "");
@@ -518,7 +508,7 @@ static void test_many_pipelines(void **state)
                           "--keep-files",  m->engine ? "--aio-engine" : NULL,
                           m->engine,       NULL};
     run_ipb(c, m->np, 0.5, args);
-    expect_success(c);
+    th_ctx_expect_success(c, -1);
     struct expect e = {
         m->np, m->method, m->concurrency, 0.5, 16384, 0.01, "every", 8, m->engine ? m->engine : "-",
         "-",   NULL};
@@ -540,14 +530,14 @@ static void test_dat_twice(void **state)
     struct expect e = {2, "sequential", 1, 0.3, 65536, 0.01, "every", 8, "-", "-", NULL};
 
     run_ipb(c, 2, 0.3, args);
-    expect_success(c);
+    th_ctx_expect_success(c, -1);
     check_stdout(c, &e);
     check_dat_file_is_stdout(c, dat);
     char *row1 = strdup(c->d.row_line[0]);
     char *id1 = strdup(col(c, 0, COL_run_id));
 
     run_ipb(c, 2, 0.3, args);
-    expect_success(c);
+    th_ctx_expect_success(c, -1);
     check_stdout(c, &e);
     char *row2 = strdup(c->d.row_line[0]);
     char *id2 = strdup(col(c, 0, COL_run_id));
@@ -682,7 +672,7 @@ static void test_help(void **state)
     struct th_ctx *c = *state;
     const char *args[] = {"--help", NULL};
     run_ipb(c, 1, 0, args);
-    expect_success(c);
+    th_ctx_expect_success(c, -1);
     static const char *const opts[] = {
         "--method",      "--duration",         "--buffer-size", "--concurrency", "--recv-delay",
         "--output-file", "--compute-sparsity", "--sync",        "--aio-engine",  "--dat",
@@ -703,7 +693,7 @@ static void test_version(void **state)
     struct th_ctx *c = *state;
     const char *args[] = {"--version", NULL};
     run_ipb(c, 1, 0, args);
-    expect_success(c);
+    th_ctx_expect_success(c, -1);
     TH_EXPECT(&c->r, strstr(c->r.out, PACKAGE_VERSION) != NULL,
               "--version does not print the version " PACKAGE_VERSION);
     TH_EXPECT(&c->r, c->d.nheaders == 0, "--version printed a .dat header");

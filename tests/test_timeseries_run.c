@@ -28,16 +28,6 @@ static int setup(void **state)
     return th_ctx_setup_tagged(state, "timeseries");
 }
 
-static void expect_success(struct th_ctx *c, int rows)
-{
-    struct th_result *r = &c->r;
-    TH_EXPECT(r, !r->timed_out, "the run did not finish within its timeout (a rank hangs?)");
-    TH_EXPECT(r, r->exited && r->status == 0, "expected exit status 0");
-    TH_EXPECT(r, r->nleftovers == 0, "processes left running after the run: %s", r->leftovers);
-    TH_EXPECT(r, th_program_lines(r->err, NULL, 0) == 0, "a successful run printed an error");
-    TH_EXPECT(r, c->d.nrows == rows, "%d rows, expected %d", c->d.nrows, rows);
-}
-
 static uint64_t u64(struct th_ctx *c, int row, int k)
 {
     uint64_t v = 0;
@@ -278,7 +268,7 @@ static void test_every_method_and_rank_count(void **state)
                                   base,
                                   NULL};
             th_ctx_run(c, np, 40, args);
-            expect_success(c, 1);
+            th_ctx_expect_success(c, 1);
             char what[64];
             snprintf(what, sizeof what, "%s at %u rank%s", methods[m].method, np,
                      np > 1 ? "s" : "");
@@ -359,7 +349,7 @@ static void test_repetitions_each_their_series(void **state)
                           "%s/d",
                           NULL};
     th_ctx_run(c, 2, 40, args);
-    expect_success(c, 2);
+    th_ctx_expect_success(c, 2);
     char h5[4200];
     snprintf(h5, sizeof h5, "%s/r.h5", c->dir);
     for (int row = 0; row < 2; row++) {
