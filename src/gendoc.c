@@ -253,7 +253,8 @@ static void man_output(FILE *out)
         "                  system and mount, OpenMP settings, batch job id",
         "    ranks         one row per MPI rank",
         "    pipelines     one row per pipeline of every rank",
-        "    histograms/   write, fsync and iteration latency histograms",
+        "    histograms/   write, fsync, iteration and arrival latency histograms",
+        "    timeseries    with --interval: one row per interval of the run",
         NULL,
     };
     roff_verbatim(out, layout);
