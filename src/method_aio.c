@@ -101,12 +101,8 @@ static void account_arrivals(struct aio_loop *L, unsigned i)
     struct ipb_pipeline *p = &L->pl[i];
     if (L->opts->arrivals != IPB_ARRIVALS_OPEN || p->arrivals.finished)
         return;
-    if (L->ps[i].holding)
-        ipb_arrivals_abandon(&p->arrivals);
+    ipb_pipeline_arrivals_end(p, L->ps[i].holding, ipb_now() - L->t0);
     L->ps[i].holding = false;
-    double t_finish = ipb_now() - L->t0;
-    ipb_stats_dropped(p->stats, t_finish, ipb_arrivals_finish(&p->arrivals, t_finish));
-    p->stats->left_waiting = p->arrivals.left_waiting;
 }
 
 static void finish(struct aio_loop *L, unsigned i)
@@ -227,8 +223,7 @@ static bool start_iteration(struct aio_loop *L, unsigned i, double t_start)
     double delay;
     if (L->opts->arrivals == IPB_ARRIVALS_OPEN) {
         struct ipb_arrival_take tk;
-        enum ipb_arrival_step step = ipb_arrivals_ready(&p->arrivals, t_start - L->t0, &tk);
-        ipb_stats_dropped(p->stats, t_start - L->t0, tk.dropped);
+        enum ipb_arrival_step step = ipb_pipeline_arrival_ready(p, t_start - L->t0, &tk);
         if (step == IPB_ARRIVAL_END)
             return false;
         s->arrival = tk.arrival;

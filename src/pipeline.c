@@ -183,6 +183,22 @@ int ipb_pipeline_fsync(struct ipb_pipeline *p)
     return rc == 0 ? 0 : ipb_pipeline_fail(p, IPB_STAGE_FSYNC, errno);
 }
 
+enum ipb_arrival_step ipb_pipeline_arrival_ready(struct ipb_pipeline *p, double now_since_t0,
+                                                 struct ipb_arrival_take *tk)
+{
+    enum ipb_arrival_step step = ipb_arrivals_ready(&p->arrivals, now_since_t0, tk);
+    ipb_stats_dropped(p->stats, now_since_t0, tk->dropped);
+    return step;
+}
+
+void ipb_pipeline_arrivals_end(struct ipb_pipeline *p, bool holding, double t_since_t0)
+{
+    if (holding)
+        ipb_arrivals_abandon(&p->arrivals);
+    ipb_stats_dropped(p->stats, t_since_t0, ipb_arrivals_finish(&p->arrivals, t_since_t0));
+    p->stats->left_waiting = p->arrivals.left_waiting;
+}
+
 /* Stop before the next stage? A sibling failed or the rank was told to stop (*stop), or a stop
  * signal arrived (interrupt.h). Two relaxed loads: nothing the hot loop would notice. */
 static bool stopping(atomic_int *stop)
@@ -204,8 +220,7 @@ static bool receive(struct ipb_pipeline *p, atomic_int *stop, double t0, double 
         return !stopping(stop);
     }
     struct ipb_arrival_take tk;
-    enum ipb_arrival_step step = ipb_arrivals_ready(&p->arrivals, t - t0, &tk);
-    ipb_stats_dropped(p->stats, t - t0, tk.dropped);
+    enum ipb_arrival_step step = ipb_pipeline_arrival_ready(p, t - t0, &tk);
     if (step == IPB_ARRIVAL_END)
         return false;
     if (step == IPB_ARRIVAL_WAIT) {
@@ -282,15 +297,10 @@ int ipb_pipeline_run(struct ipb_pipeline *p, atomic_int *stop, ipb_poll_fn poll,
                 atomic_store(stop, 1);
         }
     }
-    if (open) {
-        if (holding)
-            ipb_arrivals_abandon(&p->arrivals);
-        /* The arrivals up to now (at most the deadline) accounted: microseconds, which a --sync
-         * end fsync's stage (it starts at t) takes in, so the stages still tile. */
-        double t_finish = ipb_now() - t0;
-        ipb_stats_dropped(st, t_finish, ipb_arrivals_finish(&p->arrivals, t_finish));
-        st->left_waiting = p->arrivals.left_waiting;
-    }
+    /* The arrivals up to now (at most the deadline) accounted: microseconds, which a --sync end
+     * fsync's stage (it starts at t) takes in, so the stages still tile. */
+    if (open)
+        ipb_pipeline_arrivals_end(p, holding, ipb_now() - t0);
     /* --sync end: one fsync makes the whole file durable; it belongs to the timed phase, or the
      * figure would measure the page cache. Not after a stop signal: the run is being cut and
      * its files removed. */

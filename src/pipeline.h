@@ -154,6 +154,14 @@ void ipb_pipeline_compute(struct ipb_pipeline *p);
 int ipb_pipeline_write(struct ipb_pipeline *p);
 int ipb_pipeline_fsync(struct ipb_pipeline *p);
 
+/* Open arrivals, shared by the blocking loop and aio: the pipeline is ready for a buffer at
+ * now_since_t0 (ipb_arrivals_ready(), with the drops it finds counted); and the pipeline starts
+ * no more iterations (holding: a buffer taken whose iteration did not complete, left waiting):
+ * the arrivals up to then accounted, drops and left_waiting into its stats. */
+enum ipb_arrival_step ipb_pipeline_arrival_ready(struct ipb_pipeline *p, double now_since_t0,
+                                                 struct ipb_arrival_take *tk);
+void ipb_pipeline_arrivals_end(struct ipb_pipeline *p, bool holding, double t_since_t0);
+
 /* Record a failure (first one wins) and return -1. */
 int ipb_pipeline_fail(struct ipb_pipeline *p, enum ipb_stage stage, int errnum);
 
